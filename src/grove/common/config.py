@@ -1,0 +1,117 @@
+"""Settings, declared once.
+
+Each setting has one declaration (name, type, default, help). That declaration feeds the CLI flags, the
+``GROVE_*`` environment variables, the optional config file (``grove.toml`` in the home folder) and the
+generated reference docs. Precedence, lowest first: default, config file, environment, explicit value.
+Defaults that depend on the home folder are written with ``{home}``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grove.errors import InvalidInput
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str
+    type: type
+    default: Any
+    help: str
+
+    @property
+    def env(self) -> str:
+        return "GROVE_" + self.name.upper()
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("home", str, "./var", "Home folder for metadata, deep storage, segment cache and task files."),
+    Setting(
+        "metadata_url",
+        str,
+        "sqlite:///{home}/metadata.db",
+        "SQLAlchemy URL of the metadata store (sqlite:///…, mysql+pymysql://…, postgresql+psycopg://…).",
+    ),
+    Setting(
+        "deep_storage",
+        str,
+        "file://{home}/deep-storage",
+        "fsspec URL of deep storage, where published segments live (file://…, s3://bucket/prefix, memory://…).",
+    ),
+    Setting(
+        "segment_cache", str, "{home}/segment-cache", "Local folder where segments are loaded for queries."
+    ),
+    Setting("tmp_dir", str, "{home}/tmp", "Working folder for ingestion tasks (persisted pieces, merges)."),
+    Setting("ingest_workers", int, 0, "Worker processes per batch ingestion; 0 means one per CPU core."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def _coerce(setting: Setting, value: Any, source: str) -> Any:
+    if value is None:
+        return None
+    try:
+        if setting.type is bool and isinstance(value, str):
+            return value.strip().lower() in ("1", "true", "yes", "on")
+        return setting.type(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(
+            f"Invalid value for setting [{setting.name}] from {source}", setting.name
+        ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    home: str
+    metadata_url: str
+    deep_storage: str
+    segment_cache: str
+    tmp_dir: str
+    ingest_workers: int
+
+    @staticmethod
+    def load(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Config:
+        """Resolve every setting: default < ``{home}/grove.toml`` < ``GROVE_*`` env < ``overrides``."""
+        env = os.environ if environ is None else environ
+        explicit = {k: v for k, v in (overrides or {}).items() if v is not None}
+        for key in explicit:
+            if key not in _BY_NAME:
+                raise InvalidInput(f"Unknown setting [{key}]", key)
+        home = explicit.get("home") or env.get("GROVE_HOME") or _BY_NAME["home"].default
+        file_values: dict[str, Any] = {}
+        config_file = Path(home) / "grove.toml"
+        if config_file.is_file():
+            try:
+                file_values = tomllib.loads(config_file.read_text()).get("grove", {})
+            except tomllib.TOMLDecodeError as e:
+                raise InvalidInput(f"Invalid config file [{config_file}]: {e}") from None
+        values: dict[str, Any] = {}
+        for s in SETTINGS:
+            value: Any = s.default
+            source = "default"
+            if s.name in file_values:
+                value, source = file_values[s.name], str(config_file)
+            if s.env in env:
+                value, source = env[s.env], s.env
+            if s.name in explicit:
+                value, source = explicit[s.name], s.flag
+            if s.name == "home":
+                value = home
+            if isinstance(value, str):
+                value = value.replace("{home}", str(Path(home).absolute()))
+            values[s.name] = _coerce(s, value, source)
+        return Config(**values)
+
+    def workers(self) -> int:
+        return self.ingest_workers if self.ingest_workers > 0 else max(os.cpu_count() or 1, 1)
