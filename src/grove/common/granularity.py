@@ -99,7 +99,9 @@ class Granularity(ABC):
         return self.truncate(interval.start) == interval.start and self.truncate(interval.end) == interval.end
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Granularity) and type(other) is type(self) and self.to_json() == other.to_json()
+        return (
+            isinstance(other, Granularity) and type(other) is type(self) and self.to_json() == other.to_json()
+        )
 
     def __hash__(self) -> int:
         return hash(str(self.to_json()))

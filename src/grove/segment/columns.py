@@ -1,0 +1,244 @@
+"""Column values shared by every segment flavour (in memory, memory-mapped, merged).
+
+* :class:`StringColumn`: dictionary-encoded strings. Code 0 always means null; code ``c > 0`` is
+  ``dictionary[c - 1]``, the dictionary holding the distinct non-null values sorted by UTF-8 bytes.
+  Single-value columns hold one code per row; multi-value columns hold ``offsets`` (int64, rows+1)
+  into a flat code array, and a row with no values holds the single code 0. Empty strings are values,
+  distinct from null.
+* :class:`NumericColumn`: long, float or double values with an optional null mask.
+* :class:`SketchColumn`: one sparse sketch per row (see :mod:`grove.segment.sketches`).
+
+Bitmap indexes (one roaring bitmap of rows per dictionary code) come from a :class:`BitmapIndex`:
+stored in the segment file for persisted segments, built on first use for in-memory ones.
+"""
+
+from __future__ import annotations
+
+import array
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyroaring import BitMap
+
+from grove.segment.sketches import SketchArray
+
+
+def code_dtype(cardinality: int) -> np.dtype:
+    """The narrowest unsigned integer type holding codes ``0 .. cardinality-1``."""
+    if cardinality <= 1 << 8:
+        return np.dtype(np.uint8)
+    if cardinality <= 1 << 16:
+        return np.dtype(np.uint16)
+    return np.dtype(np.int32)
+
+
+def bitmap_from_rows(rows: np.ndarray) -> BitMap:
+    return BitMap(array.array("I", np.ascontiguousarray(rows, dtype=np.uint32).tobytes()))
+
+
+def bitmap_rows(bm: BitMap) -> np.ndarray:
+    """The rows of a bitmap as a sorted int64 array."""
+    return np.frombuffer(bm.to_array(), dtype=np.uint32).astype(np.int64)
+
+
+class BitmapIndex(ABC):
+    """Rows per dictionary code."""
+
+    @abstractmethod
+    def get(self, code: int) -> BitMap:
+        """The rows holding ``code`` (an empty bitmap for codes out of range)."""
+
+
+class ComputedBitmapIndex(BitmapIndex):
+    """Bitmaps built from the codes on first use: one stable sort, then one slice per code."""
+
+    def __init__(self, codes: np.ndarray, rows: np.ndarray | None, cardinality: int) -> None:
+        self._codes = codes
+        self._rows = rows  # row of each code for multi-value columns
+        self._cardinality = cardinality
+        self._cache: dict[int, BitMap] = {}
+        self._order: np.ndarray | None = None
+        self._starts: np.ndarray | None = None
+
+    def _prepare(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._order is None or self._starts is None:
+            order = np.argsort(self._codes, kind="stable")
+            self._order = order if self._rows is None else self._rows[order]
+            starts = np.zeros(self._cardinality + 1, dtype=np.int64)
+            np.cumsum(np.bincount(self._codes, minlength=self._cardinality), out=starts[1:])
+            self._starts = starts
+        return self._order, self._starts
+
+    def get(self, code: int) -> BitMap:
+        bm = self._cache.get(code)
+        if bm is None:
+            if not 0 <= code < self._cardinality:
+                return BitMap()
+            order, starts = self._prepare()
+            bm = self._cache[code] = bitmap_from_rows(order[starts[code] : starts[code + 1]])
+        return bm
+
+    def all_serialized(self) -> tuple[np.ndarray, bytes]:
+        """Every bitmap serialized back to back, with int64 offsets (cardinality+1) into the blob."""
+        order, starts = self._prepare()
+        parts = []
+        offsets = np.zeros(self._cardinality + 1, dtype=np.int64)
+        pos = 0
+        for code in range(self._cardinality):
+            blob = bitmap_from_rows(order[starts[code] : starts[code + 1]]).serialize()
+            parts.append(blob)
+            pos += len(blob)
+            offsets[code + 1] = pos
+        return offsets, b"".join(parts)
+
+
+class StringColumn:
+    """A dictionary-encoded string column (see module docstring for the encoding)."""
+
+    kind = "string"
+
+    def __init__(
+        self,
+        dictionary: pa.Array,
+        codes: np.ndarray,
+        offsets: np.ndarray | None = None,
+        bitmaps: BitmapIndex | None = None,
+    ) -> None:
+        self.dictionary = dictionary
+        self.codes = codes
+        self.offsets = offsets
+        self._bitmaps = bitmaps
+        self._lookup: dict[str, int] | None = None
+
+    @property
+    def multi_value(self) -> bool:
+        return self.offsets is not None
+
+    @property
+    def cardinality(self) -> int:
+        """Number of codes including the null code 0."""
+        return len(self.dictionary) + 1
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1 if self.offsets is not None else len(self.codes)
+
+    def value_rows(self) -> np.ndarray:
+        """For multi-value columns, the row of every flat code; for single-value, the row numbers."""
+        if self.offsets is None:
+            return np.arange(len(self.codes), dtype=np.int64)
+        return np.repeat(np.arange(len(self), dtype=np.int64), np.diff(self.offsets))
+
+    @property
+    def bitmaps(self) -> BitmapIndex:
+        if self._bitmaps is None:
+            rows = self.value_rows() if self.offsets is not None else None
+            self._bitmaps = ComputedBitmapIndex(self.codes, rows, self.cardinality)
+        return self._bitmaps
+
+    def bitmap(self, code: int) -> BitMap:
+        return self.bitmaps.get(code)
+
+    def lookup(self, value: str | None) -> int:
+        """The code of ``value`` (0 for None), or -1 when the value is absent."""
+        if value is None:
+            return 0
+        n = len(self.dictionary)
+        if n == 0:
+            return -1
+        i = pc.index_in(pa.scalar(value, self.dictionary.type), value_set=self.dictionary).as_py()
+        return -1 if i is None else i + 1
+
+    def lookup_many(self, values: Sequence[str | None]) -> np.ndarray:
+        """Codes for many values at once (-1 for absent), through one hash lookup in Arrow."""
+        non_null = [v for v in values if v is not None]
+        out = np.full(len(values), -1, dtype=np.int64)
+        if non_null and len(self.dictionary):
+            idx = pc.index_in(pa.array(non_null, self.dictionary.type), value_set=self.dictionary)
+            found = idx.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            found = np.where(found >= 0, found + 1, -1)
+            pos = [i for i, v in enumerate(values) if v is not None]
+            out[pos] = found
+        for i, v in enumerate(values):
+            if v is None:
+                out[i] = 0
+        return out
+
+    def decode(self, codes: np.ndarray) -> pa.Array:
+        """Strings for codes (null for code 0)."""
+        codes = np.asarray(codes, dtype=np.int64)
+        idx = pa.array(codes - 1, mask=codes == 0, type=pa.int64())
+        return self.dictionary.take(idx)
+
+    def values_with_null(self) -> pa.Array:
+        """The dictionary with a leading null, so that ``take(codes)`` decodes directly."""
+        return pa.concat_arrays([pa.nulls(1, self.dictionary.type), self.dictionary])
+
+    def to_arrow(self) -> pa.Array:
+        """Row values: strings for single-value, list<string> for multi-value (null rows as null)."""
+        if self.offsets is None:
+            return self.decode(self.codes)
+        # Every row holds at least one code, and only an empty row holds the null code.
+        flat = self.decode(self.codes)
+        null_rows = (np.diff(self.offsets) == 1) & (self.codes[self.offsets[:-1]] == 0)
+        return pa.LargeListArray.from_arrays(
+            pa.array(self.offsets, pa.int64()), flat, mask=pa.array(null_rows)
+        )
+
+    def take(self, rows: np.ndarray) -> StringColumn:
+        rows = np.asarray(rows, dtype=np.int64)
+        if self.offsets is None:
+            return StringColumn(self.dictionary, self.codes[rows])
+        lengths = np.diff(self.offsets)[rows]
+        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        starts = self.offsets[:-1][rows]
+        idx = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1], dtype=np.int64)
+        return StringColumn(self.dictionary, self.codes[idx], offsets)
+
+
+class NumericColumn:
+    """Long, float or double values; ``nulls`` is a boolean mask (None when no row is null)."""
+
+    def __init__(self, kind: str, values: np.ndarray, nulls: np.ndarray | None = None) -> None:
+        self.kind = kind  # "long" | "float" | "double"
+        self.values = values
+        self.nulls = nulls if nulls is not None and nulls.any() else None
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @property
+    def has_nulls(self) -> bool:
+        return self.nulls is not None
+
+    def null_bitmap(self) -> BitMap:
+        return bitmap_from_rows(np.flatnonzero(self.nulls)) if self.nulls is not None else BitMap()
+
+    def take(self, rows: np.ndarray) -> NumericColumn:
+        return NumericColumn(
+            self.kind, self.values[rows], self.nulls[rows] if self.nulls is not None else None
+        )
+
+    def to_arrow(self) -> pa.Array:
+        return pa.array(self.values, mask=self.nulls)
+
+
+class SketchColumn:
+    """One sparse sketch per row."""
+
+    kind = "sketch"
+
+    def __init__(self, sketches: SketchArray) -> None:
+        self.sketches = sketches
+
+    def __len__(self) -> int:
+        return len(self.sketches)
+
+    def take(self, rows: np.ndarray) -> SketchColumn:
+        return SketchColumn(self.sketches.take(rows))
+
+
+Column = StringColumn | NumericColumn | SketchColumn

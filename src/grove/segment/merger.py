@@ -1,0 +1,141 @@
+"""Merging persisted pieces of one time chunk into final segments, with bounded memory.
+
+Pieces are segments whose rows are each in segment order. The merge walks time in slices cut at
+distinct ``__time`` values, so that rows that could roll up together are always in the same slice and
+a slice holds about ``slice_rows`` rows. Each slice is concatenated across pieces, rolled up again and
+streamed to the output partition writers: one per shard when a sharding function is given (hashed
+partitioning), otherwise new partitions as each fills to ``max_rows_per_segment`` (dynamic).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from grove.segment.block import RowBlock, union_schema
+from grove.segment.rollup import sort_rows
+from grove.segment.schema import SegmentSchema
+from grove.segment.segment import Segment, SegmentInfo
+from grove.segment.writer import StreamingSegmentWriter
+
+ShardFn = Callable[[RowBlock], np.ndarray]
+
+
+@dataclass(frozen=True, slots=True)
+class MergedSegment:
+    """A finished output partition: its index among the outputs, file, row count and size."""
+
+    partition: int
+    path: Path
+    num_rows: int
+    size: int
+
+
+def slice_bounds(times: Sequence[np.ndarray], slice_rows: int) -> list[tuple[int, int]]:
+    """Time ranges ``[lo, hi)`` covering all rows, cut only between distinct times, ~slice_rows each."""
+    uniq_parts, count_parts = [], []
+    for t in times:
+        if len(t):
+            u, c = _runs(t)
+            uniq_parts.append(u)
+            count_parts.append(c)
+    if not uniq_parts:
+        return []
+    u = np.concatenate(uniq_parts)
+    c = np.concatenate(count_parts)
+    uniq, inverse = np.unique(u, return_inverse=True)
+    counts = np.bincount(inverse, weights=c).astype(np.int64)
+    # Slice of each distinct time: how many slice_rows fit in the rows before it.
+    slice_of = (np.cumsum(counts) - counts) // max(slice_rows, 1)
+    first = np.flatnonzero(np.concatenate([[True], slice_of[1:] != slice_of[:-1]]))
+    lows = uniq[first]
+    highs = np.concatenate([uniq[first[1:] - 1], uniq[-1:]]) + 1
+    return [(int(lo), int(hi)) for lo, hi in zip(lows, highs, strict=True)]
+
+
+def _runs(sorted_times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    change = np.flatnonzero(np.diff(sorted_times)) + 1
+    starts = np.concatenate([[0], change])
+    counts = np.diff(np.concatenate([starts, [len(sorted_times)]]))
+    return sorted_times[starts], counts
+
+
+def merge_pieces(
+    pieces: Sequence[Segment],
+    out_dir: str | os.PathLike[str],
+    info: Callable[[int], SegmentInfo],
+    *,
+    schema: SegmentSchema | None = None,
+    max_rows_per_segment: int = 5_000_000,
+    slice_rows: int = 500_000,
+    shard_fn: ShardFn | None = None,
+    num_shards: int = 1,
+    drop_columns: Sequence[str] = (),
+) -> list[MergedSegment]:
+    """Merge ``pieces`` into final segments under ``out_dir/<partition>/``.
+
+    ``info(partition)`` names each output. With ``shard_fn`` every row goes to shard
+    ``shard_fn(block)[row]`` (one output per non-empty shard, numbered by shard); otherwise outputs
+    are filled in order up to ``max_rows_per_segment`` rows. ``drop_columns`` are metrics used only
+    during the merge (such as a partition hash) and left out of the outputs.
+    """
+    out_dir = Path(out_dir)
+    base = schema or union_schema([p.schema for p in pieces])
+    out_schema = SegmentSchema(
+        base.dimensions,
+        tuple(m for m in base.metrics if m.name not in drop_columns),
+        base.rollup,
+        base.query_granularity,
+    )
+    writers: dict[int, StreamingSegmentWriter] = {}
+
+    def writer(partition: int) -> StreamingSegmentWriter:
+        w = writers.get(partition)
+        if w is None:
+            w = writers[partition] = StreamingSegmentWriter(
+                out_dir / str(partition), info(partition), out_schema
+            )
+        return w
+
+    current = 0
+    for lo, hi in slice_bounds([p.time() for p in pieces], slice_rows):
+        parts = []
+        for piece in pieces:
+            t = piece.time()
+            a, b = int(np.searchsorted(t, lo)), int(np.searchsorted(t, hi))
+            if b > a:
+                parts.append(piece.to_block().slice(a, b))
+        block = sort_rows(RowBlock.concat(parts, base), base.rollup)
+        if shard_fn is not None:
+            shards = shard_fn(block)
+            for shard in np.unique(shards):
+                writer(int(shard)).append(_strip(block.take(np.flatnonzero(shards == shard)), out_schema))
+            continue
+        block = _strip(block, out_schema)
+        pos = 0
+        while pos < block.num_rows:
+            w = writer(current)
+            room = max_rows_per_segment - w.num_rows
+            if room <= 0:
+                current += 1
+                continue
+            take = min(room, block.num_rows - pos)
+            w.append(block.slice(pos, pos + take) if (pos, take) != (0, block.num_rows) else block)
+            pos += take
+    results = []
+    for partition in sorted(writers):
+        w = writers[partition]
+        path, size = w.finish()
+        results.append(MergedSegment(partition, path, w.num_rows, size))
+    return results
+
+
+def _strip(block: RowBlock, schema: SegmentSchema) -> RowBlock:
+    if len(schema.metrics) == len(block.schema.metrics):
+        return RowBlock(schema, block.time, block.columns)
+    keep = set(schema.dimension_names) | set(schema.metric_names)
+    return RowBlock(schema, block.time, {k: v for k, v in block.columns.items() if k in keep})

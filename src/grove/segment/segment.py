@@ -1,0 +1,131 @@
+"""The queryable segment interface shared by every flavour.
+
+A :class:`Segment` is data: time-sorted rows of one datasource chunk, with columns reachable by
+name. The flavours are :class:`InMemorySegment` (built from a RowBlock, e.g. an incremental index
+snapshot) and the memory-mapped segment of :mod:`grove.segment.format` (persisted or merged). Query
+engines only use this interface.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from grove.common.intervals import Interval
+from grove.segment.block import RowBlock
+from grove.segment.columns import Column, NumericColumn
+from grove.segment.schema import SegmentSchema
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentInfo:
+    """Identity of a segment's data (the metadata store holds the full descriptor)."""
+
+    datasource: str
+    interval: Interval
+    version: str = ""
+    namespace: str = ""
+    partition: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dataSource": self.datasource,
+            "interval": str(self.interval),
+            "version": self.version,
+            "namespace": self.namespace,
+            "partition": self.partition,
+        }
+
+    @staticmethod
+    def from_json(obj: dict[str, Any]) -> SegmentInfo:
+        return SegmentInfo(
+            obj["dataSource"],
+            Interval.parse(obj["interval"]),
+            obj.get("version", ""),
+            obj.get("namespace", ""),
+            int(obj.get("partition", 0)),
+        )
+
+
+class Segment(ABC):
+    """Immutable, time-sorted rows with named columns."""
+
+    info: SegmentInfo
+    schema: SegmentSchema
+
+    @property
+    @abstractmethod
+    def num_rows(self) -> int:
+        """Number of rows."""
+
+    @abstractmethod
+    def time(self) -> np.ndarray:
+        """The sorted int64 ``__time`` column (epoch ms)."""
+
+    @abstractmethod
+    def column(self, name: str) -> Column | None:
+        """The column called ``name`` (dimension or metric), or None when the segment lacks it."""
+
+    @property
+    def size_bytes(self) -> int:
+        return 0
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return self.schema.dimension_names + self.schema.metric_names
+
+    @property
+    def min_time(self) -> int | None:
+        t = self.time()
+        return int(t[0]) if len(t) else None
+
+    @property
+    def max_time(self) -> int | None:
+        t = self.time()
+        return int(t[-1]) if len(t) else None
+
+    def time_column(self) -> NumericColumn:
+        return NumericColumn("long", self.time())
+
+    def to_block(self) -> RowBlock:
+        """All rows as a RowBlock (arrays may be views of the underlying storage)."""
+        columns: dict[str, Column] = {}
+        for name in self.column_names:
+            col = self.column(name)
+            if col is not None:
+                columns[name] = col
+        return RowBlock(self.schema, self.time(), columns)
+
+    def rows_in(self, interval: Interval) -> tuple[int, int]:
+        """Row range ``[lo, hi)`` whose time lies in ``interval`` (time is sorted)."""
+        t = self.time()
+        lo = int(np.searchsorted(t, interval.start, side="left"))
+        hi = int(np.searchsorted(t, interval.end, side="left"))
+        return lo, hi
+
+
+class InMemorySegment(Segment):
+    """A segment over an in-memory RowBlock whose rows are already in segment order."""
+
+    def __init__(self, info: SegmentInfo, block: RowBlock) -> None:
+        self.info = info
+        self.schema = block.schema
+        self.block = block
+
+    @property
+    def num_rows(self) -> int:
+        return self.block.num_rows
+
+    def time(self) -> np.ndarray:
+        return self.block.time
+
+    def column(self, name: str) -> Column | None:
+        if name == "__time":
+            return self.time_column()
+        return self.block.columns.get(name)
+
+    def to_block(self) -> RowBlock:
+        return self.block
