@@ -1,0 +1,22 @@
+"""The metadata store: which segments exist and are used, the load/drop rules, the tasks."""
+
+from grove.metadata.schema import DEFAULT_RULES_DATASOURCE, SCHEMA_VERSION
+from grove.metadata.store import (
+    ACTIVE_TASK_STATUSES,
+    TASK_STATUSES,
+    MetadataStore,
+    RevertResult,
+    SegmentRecord,
+    TaskRecord,
+)
+
+__all__ = [
+    "ACTIVE_TASK_STATUSES",
+    "DEFAULT_RULES_DATASOURCE",
+    "SCHEMA_VERSION",
+    "TASK_STATUSES",
+    "MetadataStore",
+    "RevertResult",
+    "SegmentRecord",
+    "TaskRecord",
+]

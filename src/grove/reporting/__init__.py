@@ -1,0 +1,1 @@
+"""The ads reporting service: validation, entity-interval short-circuit, batching, limits."""

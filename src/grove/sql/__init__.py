@@ -1,0 +1,1 @@
+"""Druid SQL planned into native queries."""
