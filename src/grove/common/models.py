@@ -9,11 +9,12 @@ because real clients send them. Validation failures become :class:`InvalidInput`
     Missing required field [fieldName] at spec.dataSchema.metricsSpec[1].fieldName
     Invalid value at spec.tuningConfig.maxRowsPerSegment: expected an integer
 
-Polymorphic JSON (``{"type": "longSum", ...}``) is typed as a plain ``Union`` of models annotated with
-:class:`TaggedUnion`, which dispatches on ``type`` and reports unknown, unsupported and missing types
-itself, so pydantic's union branch names never reach a path. Validators raise the errors built by
+Polymorphic JSON (``{"type": "longSum", ...}``) is typed as a union of models (``A | B``) annotated
+with :class:`TaggedUnion`, which dispatches on ``type`` and reports unknown, unsupported and missing
+types itself, so pydantic's union branch names never reach a path. Validators raise the errors built by
 :func:`invalid`, :func:`spec_error`, :func:`missing`, :func:`unsupported` and :func:`from_invalid_input`;
-:func:`parse_model` and :func:`parse_as` render them.
+:func:`parse_model`, :func:`parse_as` and :func:`to_invalid_input` render them. Field types such as
+:data:`Int` and :data:`Bool` are as strict as Druid: no booleans as numbers, no numbers in strings.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ _DETAIL_RE = re.compile(r"^(?P<head>.*?\])(?:: (?P<detail>.*))?$", re.S)
 
 
 def from_invalid_input(e: InvalidInput) -> PydanticCustomError:
-    """Re-raise an InvalidInput from a common helper as a validator error located at the field.
+    """An InvalidInput from a common helper, as a validator error located at the field being validated.
 
     Messages written with :data:`PATH_SENTINEL` as their path (``Unknown granularity [x] in <path>``)
     are split around it; the rest of the message becomes ``<head> at <path>: <detail>``.
@@ -219,14 +220,17 @@ def _render(err: Mapping[str, Any], prefix: str) -> tuple[str, str, bool]:
     return f"Invalid value{where}: {err.get('msg', 'invalid')}", path, False
 
 
-def _raise(
-    e: ValidationError, prefix: str, error: type[InvalidInput], unsupported_error: type[InvalidInput]
-) -> None:
-    errors = e.errors(include_url=False)
-    # The first error in document order: pydantic reports fields in declaration order.
-    message, path, is_unsupported = _render(errors[0], prefix)
-    cls = unsupported_error if is_unsupported else error
-    raise cls(message, path) from None
+def to_invalid_input(
+    e: ValidationError,
+    prefix: str = "",
+    *,
+    error: type[InvalidInput] = InvalidInput,
+    unsupported_error: type[InvalidInput] = Unsupported,
+) -> InvalidInput:
+    """The grove error for a pydantic ValidationError: its first error in document order (pydantic
+    reports fields in declaration order), located under ``prefix``."""
+    message, path, is_unsupported = _render(e.errors(include_url=False)[0], prefix)
+    return (unsupported_error if is_unsupported else error)(message, path)
 
 
 def parse_model(
@@ -245,8 +249,7 @@ def parse_model(
     try:
         return model.model_validate(data)
     except ValidationError as e:
-        _raise(e, prefix, error, unsupported_error)
-        raise  # unreachable: _raise always raises
+        raise to_invalid_input(e, prefix, error=error, unsupported_error=unsupported_error) from None
 
 
 @cache
@@ -266,8 +269,7 @@ def parse_as(
     try:
         return _adapter(tp).validate_python(data)
     except ValidationError as e:
-        _raise(e, prefix, error, unsupported_error)
-        raise
+        raise to_invalid_input(e, prefix, error=error, unsupported_error=unsupported_error) from None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -460,7 +462,7 @@ def _to_granularity(value: Any) -> Granularity:
     try:
         return Granularity.parse(value, PATH_SENTINEL)
     except InvalidInput as e:
-        if isinstance(value, dict) and e.message.startswith("Unknown time zone"):
+        if PATH_SENTINEL not in e.message and e.message.startswith("Unknown time zone"):
             raise spec_error(e.message, field="timeZone") from None
         raise from_invalid_input(e) from None
     except (TypeError, ValueError, KeyError):
@@ -483,7 +485,11 @@ def _to_interval(value: Any) -> Interval:
     try:
         return Interval.parse(value)
     except InvalidInput as e:
-        raise from_invalid_input(e) from None
+        # "Invalid interval [text]: Invalid interval [start/end]: its end is before its start" → one level.
+        detail = e.message.split("]: ", 1)[1] if "]: " in e.message else None
+        if detail is not None and detail.startswith("Invalid interval [") and "]: " in detail:
+            detail = detail.split("]: ", 1)[1]
+        raise spec_error(f"Invalid interval [{_short(value) or '...'}]", detail=detail) from None
 
 
 IntervalField = Annotated[Interval, PlainValidator(_to_interval), PlainSerializer(str, return_type=str)]
