@@ -1,0 +1,1 @@
+"""Ingestion: specs, input sources and formats, transforms, partitioning, batch and stream tasks."""
