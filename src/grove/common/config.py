@@ -64,6 +64,10 @@ def _coerce(setting: Setting, value: Any, source: str) -> Any:
     try:
         if setting.type is bool and isinstance(value, str):
             return value.strip().lower() in ("1", "true", "yes", "on")
+        if setting.type is int and (
+            isinstance(value, bool) or (isinstance(value, float) and not value.is_integer())
+        ):
+            raise ValueError(value)  # int() would silently turn 2.5 into 2 and true into 1
         return setting.type(value)
     except (TypeError, ValueError):
         raise InvalidInput(

@@ -72,9 +72,17 @@ class Granularity(ABC):
         times = np.asarray(times, dtype=np.int64)
         if times.size == 0:
             return times.copy()
-        boundaries = self.boundaries(int(times.min()), int(times.max()))
-        idx = np.searchsorted(boundaries, times, side="right") - 1
-        return boundaries[idx]
+        # Walk only the buckets that hold data: a sparse column spanning years at a fine zoned
+        # granularity must not enumerate every empty bucket in between.
+        distinct = np.unique(times)
+        starts = []
+        i = 0
+        while i < len(distinct):
+            start = self.truncate(int(distinct[i]))
+            starts.append(start)
+            i = int(np.searchsorted(distinct, self.increment(start), side="left"))
+        occupied = np.asarray(starts, dtype=np.int64)
+        return occupied[np.searchsorted(occupied, times, side="right") - 1]
 
     def boundaries(self, lo: int, hi: int) -> np.ndarray:
         """Sorted bucket starts from the bucket of ``lo`` through the bucket of ``hi``."""
@@ -135,7 +143,7 @@ class Granularity(ABC):
             origin = spec.get("origin")
             origin_ms = _origin(origin, path) if origin is not None else None
             if kind == "period":
-                tz = zone(spec["timeZone"]) if spec.get("timeZone") else UTC
+                tz = _zone(spec["timeZone"], path) if spec.get("timeZone") else UTC
                 if "period" not in spec:
                     raise InvalidInput(f"Missing field [period] in {path}.period", f"{path}.period")
                 return PeriodGranularity(
@@ -161,6 +169,15 @@ def _period(text: Any, path: str) -> Period:
         return Period.parse(text)
     except InvalidInput as e:
         raise InvalidInput(f"{e.message} in {path}", path) from None
+
+
+def _zone(name: Any, path: str) -> ZoneInfo | timezone:
+    if not isinstance(name, str):
+        raise InvalidInput(f"Invalid time zone in {path}.timeZone", f"{path}.timeZone")
+    try:
+        return zone(name)
+    except InvalidInput as e:
+        raise InvalidInput(f"{e.message} in {path}.timeZone", f"{path}.timeZone") from None
 
 
 def _origin(origin: Any, path: str) -> int:
@@ -267,17 +284,44 @@ class PeriodGranularity(Granularity):
     def truncate(self, ms: int) -> int:
         if self._fixed is not None:
             return ms - (ms - self._origin) % self._fixed
-        if self.origin is not None:
+        if self._counts_from_origin():
             return self._truncate_from_origin(ms)
         return self._truncate_calendar(ms)
 
     def increment(self, ms: int) -> int:
         p = self.period
-        if self._fixed is None and not (p.total_months or p.weeks or p.days):
-            # Zoned sub-day buckets follow the local clock, so re-align after a daylight saving shift.
-            aligned = self.truncate(ms + p.millis)
-            return aligned if aligned > ms else ms + p.millis
-        return p.add_to(ms, self.tz)
+        if self._fixed is not None:
+            return ms + self._fixed
+        if self._counts_from_origin():
+            fixed = p.fixed_millis()
+            if fixed is not None and not (p.weeks or p.days):
+                return ms + fixed
+            # Bucket n+1 is origin + (n+1) periods, not bucket n + one period: month ends clamp
+            # (Jan 31 + P1M = Feb 28) and days shift across daylight saving changes.
+            n, _ = self._origin_bucket(ms)
+            return p.add_to(self._origin_instant(), self.tz, n + 1)
+        if not (p.total_months or p.weeks or p.days):
+            # Zoned sub-day buckets follow the local clock: after a daylight saving shift a bucket
+            # can be longer than the period, so step until the next bucket start.
+            step = ms + p.millis
+            aligned = self.truncate(step)
+            while aligned <= ms:
+                step += p.millis
+                aligned = self.truncate(step)
+            return aligned
+        # Re-align: a day whose local midnight does not exist starts later (at 01:00 in Sao Paulo on
+        # 2018-11-04), and the next day still starts at its own midnight.
+        return self._truncate_calendar(p.add_to(ms, self.tz))
+
+    def _counts_from_origin(self) -> bool:
+        """Whether buckets are counted from an origin rather than aligned to the zone's calendar."""
+        if self.origin is not None:
+            return True
+        p = self.period
+        months_only = bool(p.total_months) and not (p.weeks or p.days or p.millis)
+        days_only = bool(p.weeks or p.days) and not (p.total_months or p.millis)
+        divides_day = not (p.total_months or p.weeks or p.days) and 86_400_000 % p.millis == 0
+        return not (months_only or days_only or divides_day)
 
     def bucket_starts(self, times: np.ndarray) -> np.ndarray:
         t = np.asarray(times, dtype=np.int64)
@@ -305,19 +349,30 @@ class PeriodGranularity(Granularity):
         elif not (p.total_months or p.weeks or p.days) and 86_400_000 % p.millis == 0:
             day = datetime(dt.year, dt.month, dt.day)
             within = (dt.hour * 3600 + dt.minute * 60 + dt.second) * 1000 + dt.microsecond // 1000
-            local = day + timedelta(milliseconds=within - within % p.millis)
+            # Keep the instant's fold: in the hour repeated when clocks go back, the bucket start
+            # has the instant's own offset (as in Joda-Time), so the two repeated hours stay apart.
+            local = (day + timedelta(milliseconds=within - within % p.millis)).replace(fold=dt.fold)
         else:
             return self._truncate_from_origin(ms)
         return from_datetime(local.replace(tzinfo=self.tz))
 
+    def _origin_instant(self) -> int:
+        if self.origin is not None:
+            return self.origin
+        return from_datetime(datetime(1970, 1, 1, tzinfo=self.tz))
+
     def _truncate_from_origin(self, ms: int) -> int:
         p = self.period
-        origin = (
-            self.origin if self.origin is not None else from_datetime(datetime(1970, 1, 1, tzinfo=self.tz))
-        )
         fixed = p.fixed_millis()
         if fixed is not None and not (p.weeks or p.days):
-            return ms - (ms - origin) % fixed
+            return ms - (ms - self._origin_instant()) % fixed
+        return self._origin_bucket(ms)[1]
+
+    def _origin_bucket(self, ms: int) -> tuple[int, int]:
+        """``(n, start)`` of the bucket holding ``ms``: ``start`` is origin + n periods."""
+        p = self.period
+        origin = self._origin_instant()
+        fixed = p.fixed_millis()
         # Calendar steps: estimate how many periods fit, then walk to the exact bucket.
         approx = (
             fixed
@@ -332,7 +387,7 @@ class PeriodGranularity(Granularity):
         while True:
             nxt = p.add_to(origin, self.tz, n + 1)
             if nxt > ms:
-                return start
+                return n, start
             n, start = n + 1, nxt
 
     def to_json(self) -> Any:

@@ -34,10 +34,13 @@ def zone(name: str | None) -> ZoneInfo | timezone:
     """The time zone called ``name`` (IANA name or a fixed offset like ``+05:30``); UTC when None."""
     if name is None or name in ("UTC", "Z", "Etc/UTC", "GMT"):
         return UTC
-    m = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", name)
+    m = re.fullmatch(r"([+-])(\d{2})(?::?(\d{2}))?", name)
     if m:
+        hours, minutes = int(m.group(2)), int(m.group(3) or 0)
+        if hours > 23 or minutes > 59:
+            raise InvalidInput(f"Unknown time zone [{name}]")
         sign = 1 if m.group(1) == "+" else -1
-        return timezone(sign * timedelta(hours=int(m.group(2)), minutes=int(m.group(3))))
+        return timezone(sign * timedelta(hours=hours, minutes=minutes))
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyroaring import BitMap
 
+from grove.segment.roaring import serialize_bitmaps
 from grove.segment.sketches import SketchArray
 
 
@@ -81,18 +82,10 @@ class ComputedBitmapIndex(BitmapIndex):
             bm = self._cache[code] = bitmap_from_rows(order[starts[code] : starts[code + 1]])
         return bm
 
-    def all_serialized(self) -> tuple[np.ndarray, bytes]:
+    def all_serialized(self) -> tuple[np.ndarray, np.ndarray]:
         """Every bitmap serialized back to back, with int64 offsets (cardinality+1) into the blob."""
         order, starts = self._prepare()
-        parts = []
-        offsets = np.zeros(self._cardinality + 1, dtype=np.int64)
-        pos = 0
-        for code in range(self._cardinality):
-            blob = bitmap_from_rows(order[starts[code] : starts[code + 1]]).serialize()
-            parts.append(blob)
-            pos += len(blob)
-            offsets[code + 1] = pos
-        return offsets, b"".join(parts)
+        return serialize_bitmaps(order, starts)
 
 
 class StringColumn:
@@ -111,7 +104,7 @@ class StringColumn:
         self.codes = codes
         self.offsets = offsets
         self._bitmaps = bitmaps
-        self._lookup: dict[str, int] | None = None
+        self._has_index = bitmaps is not None
 
     @property
     def multi_value(self) -> bool:
@@ -130,6 +123,11 @@ class StringColumn:
         if self.offsets is None:
             return np.arange(len(self.codes), dtype=np.int64)
         return np.repeat(np.arange(len(self), dtype=np.int64), np.diff(self.offsets))
+
+    @property
+    def has_index(self) -> bool:
+        """True when a stored bitmap index came with the column (using it touches no rows)."""
+        return self._has_index
 
     @property
     def bitmaps(self) -> BitmapIndex:

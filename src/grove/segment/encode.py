@@ -102,7 +102,9 @@ def encode_numeric(arr: pa.Array | pa.ChunkedArray, kind: str) -> tuple[NumericC
     failed = np.zeros(len(arr), dtype=bool)
     t = arr.type
     if pa.types.is_list(t) or pa.types.is_large_list(t):
-        arr = pc.list_element(arr, 0) if len(arr) else pa.array([], pa.float64())
+        # The first element of each list; an empty list counts as null (list_element rejects it).
+        nonempty = pc.greater(pc.list_value_length(arr), 0)
+        arr = pc.list_element(pc.if_else(nonempty, arr, pa.scalar(None, t)), 0)
         t = arr.type
     if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_dictionary(t):
         strings = arr.cast(pa.large_string()) if not pa.types.is_dictionary(t) else arr.cast(t.value_type)

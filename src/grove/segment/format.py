@@ -86,11 +86,20 @@ class _BufferWriter:
         return [start, len(data), dtype, zlib.crc32(data)]
 
 
-def write_segment(path: str | os.PathLike[str], info: SegmentInfo, block: RowBlock) -> int:
+def write_segment(
+    path: str | os.PathLike[str],
+    info: SegmentInfo,
+    block: RowBlock,
+    *,
+    bitmaps: bool = True,
+    durable: bool = True,
+) -> int:
     """Write ``block`` (rows already in segment order) as a segment file; returns its size in bytes.
 
     The file is written under a temporary name and renamed into place, so a crash never leaves a
-    partial file under the final name.
+    partial file under the final name. ``bitmaps=False`` leaves out the bitmap indexes (for the
+    intermediate pieces of an ingestion, which are only merged, never queried by index);
+    ``durable=False`` skips the fsync for files that need not survive a crash.
     """
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
@@ -101,9 +110,9 @@ def write_segment(path: str | os.PathLike[str], info: SegmentInfo, block: RowBlo
         time = np.ascontiguousarray(block.time, dtype=np.int64)
         columns_meta["__time"] = {"type": "long", "buffers": {"values": w.put(time)}}
         for dim in block.schema.dimensions:
-            columns_meta[dim.name] = _write_column(w, block.columns[dim.name], dim.type)
+            columns_meta[dim.name] = _write_column(w, block.columns[dim.name], dim.type, bitmaps)
         for met in block.schema.metrics:
-            columns_meta[met.name] = _write_column(w, block.columns[met.name], met.type)
+            columns_meta[met.name] = _write_column(w, block.columns[met.name], met.type, bitmaps)
         footer = orjson.dumps(
             {
                 "formatVersion": FORMAT_VERSION,
@@ -119,13 +128,14 @@ def write_segment(path: str | os.PathLike[str], info: SegmentInfo, block: RowBlo
         w.raw(footer)
         w.raw(_TRAILER.pack(len(footer), zlib.crc32(footer), MAGIC))
         f.flush()
-        os.fsync(f.fileno())
+        if durable:
+            os.fsync(f.fileno())
         size = w.pos
     os.replace(tmp, path)
     return size
 
 
-def _write_column(w: _BufferWriter, col: Column, kind: str) -> dict[str, Any]:
+def _write_column(w: _BufferWriter, col: Column, kind: str, bitmaps: bool) -> dict[str, Any]:
     if isinstance(col, StringColumn):
         dictionary = col.dictionary.cast(DICTIONARY_TYPE)
         bufs = dictionary.buffers()
@@ -140,27 +150,27 @@ def _write_column(w: _BufferWriter, col: Column, kind: str) -> dict[str, Any]:
             if n and bufs[2] is not None
             else np.zeros(0, np.uint8)
         )
-        index = col.bitmaps
-        if isinstance(index, ComputedBitmapIndex):
-            bm_offsets, bm_blob = index.all_serialized()
-        else:
-            bm_offsets, bm_blob = ComputedBitmapIndex(
-                col.codes, col.value_rows() if col.multi_value else None, col.cardinality
-            ).all_serialized()
         buffers = {
             "dict_offsets": w.put(offsets - offsets[0]),
             "dict_data": w.put(data),
             "codes": w.put(col.codes),
-            "bitmap_offsets": w.put(bm_offsets),
-            "bitmaps": w.put(bm_blob),
         }
+        if bitmaps:
+            index = col.bitmaps
+            if not isinstance(index, ComputedBitmapIndex):
+                index = ComputedBitmapIndex(
+                    col.codes, col.value_rows() if col.multi_value else None, col.cardinality
+                )
+            bm_offsets, bm_blob = index.all_serialized()
+            buffers["bitmap_offsets"] = w.put(bm_offsets)
+            buffers["bitmaps"] = w.put(bm_blob)
         if col.offsets is not None:
             buffers["offsets"] = w.put(col.offsets.astype(np.int64))
         return {
             "type": "string",
             "multiValue": col.multi_value,
             "cardinality": col.cardinality,
-            "hasNulls": len(col.bitmap(0)) > 0,
+            "hasNulls": bool(np.any(col.codes == 0)),
             "minValue": dictionary[0].as_py() if n else None,
             "maxValue": dictionary[n - 1].as_py() if n else None,
             "buffers": buffers,
@@ -196,7 +206,9 @@ class _StoredBitmapIndex(BitmapIndex):
         if bm is None:
             if not 0 <= code < len(self._offsets) - 1:
                 return BitMap()
-            bm = BitMap.deserialize(cast(bytes, self._blob[int(self._offsets[code]) : int(self._offsets[code + 1])]))
+            bm = BitMap.deserialize(
+                cast(bytes, self._blob[int(self._offsets[code]) : int(self._offsets[code + 1])])
+            )
             self._cache[code] = bm
         return bm
 
@@ -212,7 +224,9 @@ class MappedSegment(Segment):
             with open(self.path, "rb") as f:
                 self._mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError) as e:
-            raise CorruptSegment(f"Cannot open segment file [{self.path}]: {getattr(e, 'strerror', None) or e}") from None
+            raise CorruptSegment(
+                f"Cannot open segment file [{self.path}]: {getattr(e, 'strerror', None) or e}"
+            ) from None
         self._view = memoryview(self._mm)
         footer = self._read_footer()
         self._footer = footer
@@ -238,7 +252,8 @@ class MappedSegment(Segment):
         length, crc, end_magic = _TRAILER.unpack_from(self._mm, size - _TRAILER.size)
         if end_magic != MAGIC or length > size - _TRAILER.size:
             raise self._corrupt("bad trailer (truncated file?)")
-        raw = self._view[size - _TRAILER.size - length : size - _TRAILER.size]
+        self._footer_start = size - _TRAILER.size - length
+        raw = self._view[self._footer_start : size - _TRAILER.size]
         if zlib.crc32(raw) != crc:
             raise self._corrupt("footer checksum mismatch")
         try:
@@ -310,13 +325,17 @@ class MappedSegment(Segment):
                 [None, pa.py_buffer(dict_offsets), pa.py_buffer(self._buffer(name, "dict_data"))],
             )
             offsets = self._buffer(name, "offsets") if "offsets" in bufs else None
-            index = _StoredBitmapIndex(self._buffer(name, "bitmap_offsets"), self._raw(name, "bitmaps"))
+            index = None
+            if "bitmaps" in bufs:
+                index = _StoredBitmapIndex(self._buffer(name, "bitmap_offsets"), self._raw(name, "bitmaps"))
             return StringColumn(dictionary, self._buffer(name, "codes"), offsets, index)
         if kind in ("long", "float", "double"):
             values = self._buffer(name, "values")
             nulls = None
             if "nulls" in bufs:
-                rows = np.frombuffer(BitMap.deserialize(cast(bytes, self._raw(name, "nulls"))).to_array(), dtype=np.uint32)
+                rows = np.frombuffer(
+                    BitMap.deserialize(cast(bytes, self._raw(name, "nulls"))).to_array(), dtype=np.uint32
+                )
                 nulls = np.zeros(len(values), dtype=bool)
                 nulls[rows] = True
             return NumericColumn(kind, values, nulls)
@@ -329,10 +348,23 @@ class MappedSegment(Segment):
         raise self._corrupt(f"unknown column type [{kind}] for column [{name}]")
 
     def verify(self) -> None:
-        """Check every buffer's checksum now (used when a segment is loaded from deep storage)."""
+        """Check every byte now (used when a segment is loaded from deep storage).
+
+        Buffers are checked against their CRC32 and the alignment padding between them must be zero,
+        so that a flipped byte anywhere in the file is caught. Raises CorruptSegment naming the file.
+        """
+        spans = []
         for column, meta in self._footer["columns"].items():
-            for name in meta["buffers"]:
+            for name, (offset, length, _, _) in meta["buffers"].items():
                 self._buffer(column, name)
+                spans.append((int(offset), int(offset) + int(length)))
+        cursor = _HEADER.size
+        for start, end in [*sorted(spans), (self._footer_start, self._footer_start)]:
+            if start < _HEADER.size or end > self._footer_start:
+                raise self._corrupt("buffer outside the data area")
+            if start > cursor and self._view[cursor:start].tobytes().count(0) != start - cursor:
+                raise self._corrupt(f"non-zero padding at offset {cursor}")
+            cursor = max(cursor, end)
 
 
 def open_segment(path: str | os.PathLike[str]) -> MappedSegment:

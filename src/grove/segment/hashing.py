@@ -55,7 +55,13 @@ def hash_strings(arr: pa.Array) -> np.ndarray:
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
     if pa.types.is_dictionary(arr.type):
-        return hash_strings(arr.dictionary)[arr.indices.to_numpy(zero_copy_only=False)]
+        codes = arr.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+        by_code = hash_strings(arr.dictionary)
+        hashed = by_code[codes] if len(by_code) else np.empty(len(codes), dtype=np.uint64)
+        if arr.null_count:
+            # Null slots hash as the empty string, exactly as in a plain string array.
+            hashed[arr.is_null().to_numpy(zero_copy_only=False)] = hash_strings(pa.array([""]))[0]
+        return hashed
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         arr = pc.cast(arr, pa.large_string())
     n = len(arr)
@@ -98,6 +104,10 @@ def hash_array(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]
     t = arr.type
     if pa.types.is_dictionary(t):
         t = t.value_type
+        if not (pa.types.is_string(t) or pa.types.is_large_string(t)):
+            arr = arr.dictionary_decode()
+    if pa.types.is_boolean(t):
+        arr = arr.cast(pa.int8())
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t):
         vals = arr.fill_null(0).to_numpy(zero_copy_only=False)
         return hash_numbers(

@@ -18,6 +18,7 @@ from grove.segment.schema import SegmentSchema
 from grove.segment.segment import InMemorySegment, SegmentInfo
 
 _COMPACT_EVERY = 8
+_ROLLUP_PAYS = 0.9  # rollup on arrival while it removes at least a tenth of the rows
 
 
 class IncrementalIndex:
@@ -27,6 +28,8 @@ class IncrementalIndex:
         self._blocks: list[RowBlock] = []
         self._rows = 0
         self._snapshot: InMemorySegment | None = None
+        self._sorted = False
+        self._rollup_pays = True
         self._lock = threading.Lock()
 
     @property
@@ -35,24 +38,37 @@ class IncrementalIndex:
         return self._rows
 
     def add(self, block: RowBlock) -> None:
-        """Add rows (any order); they are sorted and rolled up here."""
+        """Add rows in any order.
+
+        While rollup pays (it shrinks blocks by a tenth or more), each block is rolled up on arrival
+        and blocks are compacted together now and then, keeping memory down. When the data hardly
+        rolls up, blocks are kept as they come and sorted once, when a snapshot or persist needs it.
+        """
         if block.num_rows == 0:
             return
-        block = sort_rows(block, self.schema.rollup)
+        is_sorted = False
+        if self.schema.rollup and self._rollup_pays:
+            before = block.num_rows
+            block = sort_rows(block, True)
+            is_sorted = True
+            if block.num_rows > before * _ROLLUP_PAYS:
+                self._rollup_pays = False
         with self._lock:
             self._blocks.append(block)
+            self._sorted = is_sorted and len(self._blocks) == 1
             self._rows += block.num_rows
             self._snapshot = None
-            if len(self._blocks) >= _COMPACT_EVERY:
+            if self._rollup_pays and len(self._blocks) >= _COMPACT_EVERY:
                 self._compact()
 
     def _compact(self) -> RowBlock:
-        if len(self._blocks) == 1:
+        if len(self._blocks) == 1 and self._sorted:
             return self._blocks[0]
         schema = union_schema([self.schema] + [b.schema for b in self._blocks])
         merged = sort_rows(RowBlock.concat(self._blocks, schema), schema.rollup)
         self.schema = schema
         self._blocks = [merged]
+        self._sorted = True
         self._rows = merged.num_rows
         return merged
 
@@ -64,12 +80,25 @@ class IncrementalIndex:
                 self._snapshot = InMemorySegment(self.info, block)
             return self._snapshot
 
-    def persist(self, path: str | os.PathLike[str]) -> int:
-        """Write all rows as a segment file at ``path`` and empty the index; returns the file size."""
-        snap = self.snapshot()
-        size = write_segment(path, self.info, snap.block)
+    def persist(self, path: str | os.PathLike[str], *, bitmaps: bool = True, durable: bool = True) -> int:
+        """Write all rows as a segment file at ``path`` and empty the index; returns the file size.
+
+        ``bitmaps``/``durable`` as in :func:`write_segment` (an ingestion's pieces need neither).
+        """
+        # Take the rows out before the (slow) write, so that rows added meanwhile stay for the next
+        # persist instead of being dropped with the rest; a failed write puts the taken rows back.
         with self._lock:
+            block = self._compact() if self._blocks else RowBlock.empty(self.schema)
             self._blocks = []
+            self._sorted = False
             self._rows = 0
             self._snapshot = None
-        return size
+        try:
+            return write_segment(path, self.info, block, bitmaps=bitmaps, durable=durable)
+        except BaseException:
+            with self._lock:
+                if block.num_rows:
+                    self._blocks.insert(0, block)
+                    self._rows += block.num_rows
+                self._snapshot = None
+            raise

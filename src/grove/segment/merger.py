@@ -79,7 +79,7 @@ def merge_pieces(
     """Merge ``pieces`` into final segments under ``out_dir/<partition>/``.
 
     ``info(partition)`` names each output. With ``shard_fn`` every row goes to shard
-    ``shard_fn(block)[row]`` (one output per non-empty shard, numbered by shard); otherwise outputs
+    ``shard_fn(block)[row]`` (one output per shard ``0 .. num_shards-1``, empty ones included); otherwise outputs
     are filled in order up to ``max_rows_per_segment`` rows. ``drop_columns`` are metrics used only
     during the merge (such as a partition hash) and left out of the outputs.
     """
@@ -101,6 +101,9 @@ def merge_pieces(
             )
         return w
 
+    if shard_fn is not None:
+        for shard in range(num_shards):
+            writer(shard)  # every shard gets a segment, empty or not, so the partition set is complete
     current = 0
     for lo, hi in slice_bounds([p.time() for p in pieces], slice_rows):
         parts = []

@@ -30,7 +30,7 @@ _PARTITION_RE = re.compile(r"^(.*)_(\d+)$", re.S)
 
 
 def validate_namespace(namespace: str, path: str = "namespace") -> str:
-    if not isinstance(namespace, str) or not NAMESPACE_RE.match(namespace):
+    if not isinstance(namespace, str) or not NAMESPACE_RE.fullmatch(namespace):
         raise InvalidInput(
             f"Invalid namespace [{namespace}] in {path}: start with a letter or digit; use letters, digits, "
             "'_', '-' and '.' only",
@@ -67,7 +67,7 @@ class SegmentId:
         namespace = ""
         body = text
         at = text.rfind("@")
-        if at >= 0 and NAMESPACE_RE.match(text[at + 1 :]) and text[at + 1 :]:
+        if at >= 0 and NAMESPACE_RE.fullmatch(text[at + 1 :]) and text[at + 1 :]:
             body, namespace = text[:at], text[at + 1 :]
         m = _SPLIT_RE.search(body)
         if not m:
@@ -80,7 +80,9 @@ class SegmentId:
             rest, partition = pm.group(1), int(pm.group(2))
         elif namespace:
             raise InvalidInput(f"Invalid segment id [{text}]: a namespaced id carries its partition")
-        if not datasource or not rest:
+        if not datasource or not rest or "@" in rest:
+            # A version never holds '@': text after the last '@' that is not a valid namespace
+            # makes the whole id invalid rather than a version with '@' in it.
             raise InvalidInput(f"Invalid segment id [{text}]")
         interval = Interval(parse_timestamp(m.group(1)), parse_timestamp(m.group(2)))
         return SegmentId(datasource, interval, rest, partition, namespace)

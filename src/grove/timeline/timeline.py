@@ -13,6 +13,7 @@ namespace.
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -123,12 +124,14 @@ class VersionedIntervalTimeline:
             for chunk in complete:
                 coverage.add(chunk.interval)
         self._visible.sort(key=lambda e: (e.interval.start, e.interval.end))
-        self._starts = [e.interval.start for e in self._visible]
+        # Entries of one version may overlap (chunks of equal version with different intervals), so
+        # ends are not sorted; the running maximum of the ends is, and finds the first candidate.
+        self._max_ends = list(itertools.accumulate((e.interval.end for e in self._visible), max))
 
     def lookup(self, interval: Interval) -> list[TimelineEntry]:
         """Visible entries overlapping ``interval``, clipped to it, in time order."""
         out = []
-        i = max(bisect.bisect_right(self._starts, interval.start) - 1, 0)
+        i = bisect.bisect_right(self._max_ends, interval.start)
         while i < len(self._visible) and self._visible[i].interval.start < interval.end:
             entry = self._visible[i]
             clipped = entry.interval.intersect(interval)

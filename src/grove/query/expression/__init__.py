@@ -21,7 +21,7 @@ from grove.query.expression.nodes import (
     UnaryOp,
 )
 from grove.query.expression.parser import parse_expression
-from grove.query.expression.values import ExprType
+from grove.query.expression.values import ExprType, truthy_masks
 
 __all__ = [
     "FUNCTIONS",
@@ -39,4 +39,5 @@ __all__ = [
     "evaluate",
     "evaluate_scalar",
     "parse_expression",
+    "truthy_masks",
 ]

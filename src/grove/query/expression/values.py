@@ -494,6 +494,17 @@ def condition_mask(v: Value, n: int) -> np.ndarray:
     return b.to_numpy(zero_copy_only=False)
 
 
+def truthy_masks(v: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Rows where an evaluated expression is true, and rows where it is null (unknown), as masks."""
+    b = truthy(v)
+    n = len(v)
+    if isinstance(b, pa.Scalar):
+        value = b.as_py()
+        return np.full(n, bool(value)), np.full(n, value is None)
+    nulls = b.is_null().to_numpy(zero_copy_only=False)
+    return b.fill_null(False).to_numpy(zero_copy_only=False), nulls
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Per-distinct-value evaluation and array helpers
 

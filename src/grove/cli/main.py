@@ -1,0 +1,204 @@
+"""The ``grove`` command.
+
+Global options come from the settings table (:mod:`grove.common.config`): ``--home``,
+``--metadata-url``, ``--deep-storage`` and the rest, each also settable as ``GROVE_*``. Commands exit
+0 on success and 1 with a one-line ``grove: error: ...`` on stderr when anything goes wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from grove.cli.output import console, print_json, print_segments, print_summary
+from grove.cluster.embedded import Database, open_database
+from grove.common.config import SETTINGS
+from grove.errors import GroveError, InvalidInput
+from grove.ingest.sample import write_ads
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    return {s.name: getattr(args, s.name, None) for s in SETTINGS}
+
+
+def _open(args: argparse.Namespace) -> Database:
+    settings = _settings(args)
+    home = settings.pop("home")
+    return open_database(home, **settings)
+
+
+class _IngestProgress:
+    """A rich progress display fed by the ingestion's progress events."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.p = progress
+        self.splits = progress.add_task("reading input", total=None)
+        self.rows = 0
+
+    def __call__(self, event: str, **data: Any) -> None:
+        if event == "plan":
+            self.p.update(self.splits, total=data["splits"])
+        elif event == "rows":
+            self.rows += int(data["rows"])
+            self.p.update(self.splits, description=f"reading input · {self.rows:,} rows")
+        elif event == "split":
+            self.p.advance(self.splits, int(data.get("done", 1)))
+        elif event == "stage" and data["name"] != "build":
+            self.p.update(self.splits, description=f"{data['name']} · {self.rows:,} rows")
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    spec = _read_spec(args.spec)
+    with _open(args) as db:
+        show = args.output == "table" and sys.stderr.isatty() and not args.quiet
+        if show:
+            columns = (
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+            )
+            with Progress(*columns, console=console, transient=True) as progress:
+                summary = db.ingest(spec, progress=_IngestProgress(progress))
+        else:
+            summary = db.ingest(spec)
+    print_summary(summary, args.output)
+    return 0
+
+
+def _read_spec(path: str) -> bytes:
+    try:
+        return sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as e:
+        raise InvalidInput(f"Cannot read spec file [{path}]: {e.strerror}") from None
+
+
+def cmd_segments_list(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        records = db.segments(args.datasource, include_unused=args.all)
+    print_segments(records, args.output)
+    return 0
+
+
+def cmd_segments_revert(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        result = db.revert(args.datasource, args.interval, args.to_version, args.namespace)
+    if args.output == "json":
+        print_json({"markedUsed": list(result.marked_used), "markedUnused": list(result.marked_unused)})
+    else:
+        console.print(
+            f"Reverted [{args.datasource}] {args.interval} to version {args.to_version}: "
+            f"{len(result.marked_used)} segment(s) used again, {len(result.marked_unused)} newer segment(s) unused."
+        )
+    return 0
+
+
+def cmd_datasources(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        names = db.datasources()
+    if args.output == "json":
+        print_json(names)
+    else:
+        for name in names:
+            console.print(name)
+    return 0
+
+
+def cmd_generate_ads(args: argparse.Namespace) -> int:
+    summary = write_ads(Path(args.out), rows=args.rows, days=args.days, seed=args.seed, start=args.start)
+    console.print(f"Wrote {args.rows:,} ad events to {args.out}")
+    if args.output == "json":
+        print_json(summary)
+    return 0
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got [{text}]") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got [{text}]")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grove", description="grove: real-time analytics for ads reporting."
+    )
+    for s in SETTINGS:
+        parser.add_argument(s.flag, dest=s.name, type=s.type, default=None, help=f"{s.help} (env {s.env})")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def output_option(p: argparse.ArgumentParser, default: str = "table") -> None:
+        p.add_argument("--output", choices=("table", "json"), default=default, help="output format")
+
+    p = sub.add_parser("ingest", help="run a Druid native batch ingestion spec")
+    p.add_argument("spec", help="the spec file (JSON), or - for standard input")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    output_option(p)
+    p.set_defaults(handler=cmd_ingest)
+
+    seg = sub.add_parser("segments", help="list segments or revert a datasource to an older version")
+    seg_sub = seg.add_subparsers(dest="segments_command", required=True, metavar="SUBCOMMAND")
+    p = seg_sub.add_parser("list", help="list segments (used ones unless --all)")
+    p.add_argument("--datasource", help="only this datasource")
+    p.add_argument("--all", action="store_true", help="include unused (overshadowed or reverted) segments")
+    output_option(p)
+    p.set_defaults(handler=cmd_segments_list)
+    p = seg_sub.add_parser("revert", help="make an older version visible again in an interval")
+    p.add_argument("--datasource", required=True)
+    p.add_argument("--namespace", default="", help="the namespace to revert (default: the empty one)")
+    p.add_argument("--interval", required=True, help="ISO-8601 interval, e.g. 2026-01-01/2026-01-02")
+    p.add_argument("--to-version", required=True, help="the version to bring back")
+    output_option(p)
+    p.set_defaults(handler=cmd_segments_revert)
+
+    p = sub.add_parser("datasources", help="list datasources with used segments")
+    output_option(p)
+    p.set_defaults(handler=cmd_datasources)
+
+    gen = sub.add_parser("generate", help="generate sample data")
+    gen_sub = gen.add_subparsers(dest="generate_command", required=True, metavar="KIND")
+    p = gen_sub.add_parser("ads", help="realistic ad events (JSON lines, .json.gz or Parquet by suffix)")
+    p.add_argument("--rows", type=_positive, default=1_000_000)
+    p.add_argument("--days", type=_positive, default=7)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--start", default="2026-01-01", help="first day (ISO date)")
+    p.add_argument("--out", required=True, help="output file: .json, .json.gz or .parquet")
+    output_option(p)
+    p.set_defaults(handler=cmd_generate_ads)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except GroveError as e:
+        print(f"grove: error: {e.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("grove: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
