@@ -20,6 +20,7 @@ from grove.common.intervals import Interval
 from grove.errors import GroveError, NotFound
 from grove.ingest.batch import BatchIngestion, IngestSummary, Progress
 from grove.ingest.spec import IngestionSpec
+from grove.ingest.workers import WorkerPool
 from grove.metadata.schema import RevertResult, SegmentRecord
 from grove.metadata.store import MetadataStore
 from grove.storage.deep import DeepStorage
@@ -35,6 +36,7 @@ class Database:
         self.deep_storage = DeepStorage(config.deep_storage)
         self.work_root = Path(config.tmp_dir)
         self.work_root.mkdir(parents=True, exist_ok=True)
+        self.workers = WorkerPool(config.workers())
         self._clean_abandoned_work()
 
     def __enter__(self) -> Database:
@@ -44,6 +46,7 @@ class Database:
         self.close()
 
     def close(self) -> None:
+        self.workers.close()
         self.metadata.close()
 
     def _clean_abandoned_work(self) -> None:
@@ -81,6 +84,7 @@ class Database:
             workers=self.config.workers(),
             progress=progress,
             raw_spec=raw,
+            pool=self.workers,
         )
         self.metadata.insert_task(
             job.task_id, parsed.type, parsed.data_source, raw, status="RUNNING", location=_location()

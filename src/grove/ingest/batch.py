@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import queue
 import shutil
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +38,7 @@ from grove.ingest.partitioning import ChunkMapper
 from grove.ingest.plan import IngestPlan
 from grove.ingest.spec import IngestionSpec
 from grove.ingest.stats import RowStats
+from grove.ingest.workers import WorkerPool, worker_progress
 from grove.metadata.store import MetadataStore
 from grove.storage.deep import DeepStorage
 from grove.timeline.descriptor import SegmentDescriptor
@@ -50,6 +49,7 @@ Progress = Callable[..., None]
 ``("rows", rows=k)`` as rows are read and ``("split", done=1)`` as each input split finishes."""
 
 _BATCH_ROWS = 262_144
+_MIN_SPLIT_BYTES = 4 << 20
 
 
 @dataclass
@@ -95,13 +95,6 @@ class IngestSummary:
 
 # --- worker side ------------------------------------------------------------------------------------
 
-_progress_queue: Any = None
-
-
-def _init_worker(queue: Any) -> None:
-    global _progress_queue
-    _progress_queue = queue
-
 
 @dataclass(frozen=True)
 class BuildJob:
@@ -113,6 +106,7 @@ class BuildJob:
     existing_chunks: list[Interval]
     work_dir: str
     worker: int
+    task_id: str = ""
 
 
 @dataclass
@@ -135,7 +129,7 @@ def run_build_job(job: BuildJob, progress: Progress | None = None) -> BuildResul
     stats = RowStats()
     columns = plan.input_columns()
     strings = [d.name for d in plan.dimensions or () if d.type == "string"]
-    report = progress or _queue_progress
+    report = progress or worker_progress(job.task_id)
     for split in job.splits:
         for batch in read_split(split, fmt, batch_rows=_BATCH_ROWS, columns=columns, string_columns=strings):
             stats.malformed += batch.parse_errors
@@ -148,11 +142,6 @@ def run_build_job(job: BuildJob, progress: Progress | None = None) -> BuildResul
         report("split", done=1)
     builder.persist_all()
     return BuildResult(builder.pieces, stats)
-
-
-def _queue_progress(event: str, **data: Any) -> None:
-    if _progress_queue is not None:
-        _progress_queue.put((event, data))
 
 
 def run_merge_job(
@@ -198,6 +187,7 @@ class BatchIngestion:
         task_id: str | None = None,
         progress: Progress | None = None,
         raw_spec: dict[str, Any] | None = None,
+        pool: WorkerPool | None = None,
     ) -> None:
         self.spec = spec
         self.raw_spec = raw_spec if raw_spec is not None else spec.to_json()
@@ -210,7 +200,7 @@ class BatchIngestion:
         self.progress = progress or (lambda event, **data: None)
         self.timings: dict[str, int] = {}
         self._pushed: list[SegmentDescriptor] = []
-        self._pool = _WorkerPool(self.workers)
+        self._pool = pool
 
     def run(self) -> IngestSummary:
         """Run all six steps; raises a GroveError (with nothing left visible) when the write fails."""
@@ -239,21 +229,28 @@ class BatchIngestion:
         return done
 
     def _run(self) -> IngestSummary:
-        with _WorkerPool(self.workers) as pool:
-            self._pool = pool
-            return self._run_steps()
+        if self._pool is not None:
+            return self._run_steps(self._pool)
+        with WorkerPool(self.workers) as pool:
+            return self._run_steps(pool)
 
-    def _run_steps(self) -> IngestSummary:
+    def _run_steps(self, pool: WorkerPool) -> IngestSummary:
         plan = self.plan
         io = self.spec.spec.io_config
         splits = create_splits(io.input_source, io.input_format)
+        total = sum(split.size for split in splits)
+        if len(splits) < self.workers and total > _MIN_SPLIT_BYTES * self.workers:
+            # Cut smaller splits so that every worker gets a share.
+            splits = create_splits(
+                io.input_source, io.input_format, max(_MIN_SPLIT_BYTES, total // self.workers)
+            )
         self.progress("plan", splits=len(splits))
         version = next_version(self.metadata, plan.datasource, plan.namespace)
         appends, existing_chunks = self._append_targets() if plan.append else ({}, [])
         warnings: list[str] = []
 
         done = self._stage("build")
-        pieces, stats = self._build(splits, version, existing_chunks)
+        pieces, stats = self._build(pool, splits, version, existing_chunks)
         done()
         if stats.parse_exceptions > plan.max_parse_exceptions:
             raise ParseExceptionLimit(
@@ -262,7 +259,7 @@ class BatchIngestion:
                 + (f"; first: {stats.samples[0]}" if stats.samples else "")
             )
         done = self._stage("merge")
-        built = self._merge(pieces, version, appends)
+        built = self._merge(pool, pieces, version, appends)
         done()
         if not built:
             warnings.append("No rows were ingested, so nothing was published.")
@@ -298,10 +295,10 @@ class BatchIngestion:
         return targets, list(targets)
 
     def _build(
-        self, splits: list[InputSplit], version: str, existing: list[Interval]
+        self, pool: WorkerPool, splits: list[InputSplit], version: str, existing: list[Interval]
     ) -> tuple[list[Piece], RowStats]:
         jobs = [
-            BuildJob(self.raw_spec, part, version, existing, str(self.work_dir / "pieces"), i)
+            BuildJob(self.raw_spec, part, version, existing, str(self.work_dir / "pieces"), i, self.task_id)
             for i, part in enumerate(_assign(splits, self.workers))
             if part
         ]
@@ -311,9 +308,8 @@ class BatchIngestion:
         if len(jobs) <= 1:
             results = [run_build_job(job, self.progress) for job in jobs]
         else:
-            pool = self._pool.executor()
             futures = [pool.submit(run_build_job, job) for job in jobs]
-            self._pool.wait(futures, self.progress)
+            pool.wait(futures, self.task_id, self.progress)
             results = [f.result() for f in futures]
         for result in results:
             pieces.extend(result.pieces)
@@ -321,7 +317,7 @@ class BatchIngestion:
         return pieces, stats
 
     def _merge(
-        self, pieces: list[Piece], version: str, appends: dict[Interval, AppendTarget]
+        self, pool: WorkerPool, pieces: list[Piece], version: str, appends: dict[Interval, AppendTarget]
     ) -> list[BuiltSegment]:
         by_chunk: dict[Interval, list[str]] = defaultdict(list)
         for p in pieces:
@@ -338,9 +334,8 @@ class BatchIngestion:
             for a in args:
                 built.extend(run_merge_job(*a))
         else:
-            pool = self._pool.executor()
             futures = [pool.submit(run_merge_job, *a) for a in args]
-            self._pool.wait(futures, self.progress)
+            pool.wait(futures, self.task_id, self.progress)
             for f in futures:
                 built.extend(f.result())
         for p in pieces:
@@ -364,60 +359,12 @@ class BatchIngestion:
         self._pushed.clear()
 
 
-class _WorkerPool:
-    """Worker processes shared by the build and merge steps, started on first use.
-
-    Workers report progress through a queue handed to them when they start.
-    """
-
-    def __init__(self, workers: int) -> None:
-        self.workers = workers
-        self._executor: ProcessPoolExecutor | None = None
-        self._queue: Any = None
-
-    def __enter__(self) -> _WorkerPool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-
-    def executor(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            ctx = get_context("spawn")
-            self._queue = ctx.Queue()
-            self._executor = ProcessPoolExecutor(
-                self.workers, mp_context=ctx, initializer=_init_worker, initargs=(self._queue,)
-            )
-        return self._executor
-
-    def wait(self, futures: list[Future[Any]], progress: Progress) -> None:
-        """Wait for ``futures``, relaying progress; the first failure is raised at once."""
-        pending = set(futures)
-        while pending:
-            finished, pending = wait(pending, timeout=0.2)
-            self._drain(progress)
-            for f in finished:
-                error = f.exception()
-                if error is not None:
-                    raise error
-        self._drain(progress)
-
-    def _drain(self, progress: Progress) -> None:
-        while True:
-            try:
-                event, data = self._queue.get_nowait()
-            except queue.Empty:
-                return
-            progress(event, **data)
-
-
 def _assign(splits: list[InputSplit], workers: int) -> list[list[InputSplit]]:
     """Spread splits over workers, largest first, each to the least-loaded worker."""
     loads = [0] * workers
     parts: list[list[InputSplit]] = [[] for _ in range(workers)]
-    for split in sorted(splits, key=lambda s: -getattr(s, "size", 0)):
+    for split in sorted(splits, key=lambda s: -s.size):
         i = loads.index(min(loads))
         parts[i].append(split)
-        loads[i] += max(int(getattr(split, "size", 0) or 0), 1)
+        loads[i] += max(split.size, 1)
     return parts

@@ -92,6 +92,12 @@ def merge_pieces(
         base.query_granularity,
     )
     writers: dict[int, StreamingSegmentWriter] = {}
+    finished: dict[int, MergedSegment] = {}
+
+    def finish(partition: int) -> None:
+        w = writers.pop(partition)
+        path, size = w.finish()
+        finished[partition] = MergedSegment(partition, path, w.num_rows, size)
 
     def writer(partition: int) -> StreamingSegmentWriter:
         w = writers.get(partition)
@@ -124,17 +130,17 @@ def merge_pieces(
             w = writer(current)
             room = max_rows_per_segment - w.num_rows
             if room <= 0:
+                # A full partition gets no more rows: finish it now, so that its spill files are
+                # closed (a merge into many partitions must not hold every writer's files open).
+                finish(current)
                 current += 1
                 continue
             take = min(room, block.num_rows - pos)
             w.append(block.slice(pos, pos + take) if (pos, take) != (0, block.num_rows) else block)
             pos += take
-    results = []
     for partition in sorted(writers):
-        w = writers[partition]
-        path, size = w.finish()
-        results.append(MergedSegment(partition, path, w.num_rows, size))
-    return results
+        finish(partition)
+    return [finished[p] for p in sorted(finished)]
 
 
 def _strip(block: RowBlock, schema: SegmentSchema) -> RowBlock:
