@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-HLL_DEFAULT_LGK = 12
+HLL_DEFAULT_LGK = 14
 HLL_MIN_LGK, HLL_MAX_LGK = 4, 21
 THETA_DEFAULT_SIZE = 16384
 THETA_EXACT = np.uint64(0xFFFFFFFFFFFFFFFF)

@@ -142,7 +142,7 @@ def test_defaults() -> None:
     hu = parse_as(A.Aggregator, {"type": "hyperUnique", "name": "h", "fieldName": "u"})
     assert (hu.is_input_hyper_unique, hu.round) == (False, False)
     hll = parse_as(A.Aggregator, {"type": "HLLSketchBuild", "name": "h", "fieldName": "u"})
-    assert (hll.lg_k, hll.tgt_hll_type, hll.round, hll.should_finalize) == (12, "HLL_4", False, True)
+    assert (hll.lg_k, hll.tgt_hll_type, hll.round, hll.should_finalize) == (14, "HLL_4", False, True)
     theta = parse_as(A.Aggregator, {"type": "thetaSketch", "name": "t", "fieldName": "u"})
     assert (theta.size, theta.is_input_theta_sketch, theta.should_finalize) == (16384, False, True)
 

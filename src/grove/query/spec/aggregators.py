@@ -24,6 +24,7 @@ from grove.common.models import (
 )
 from grove.query.spec.dimensions import DimensionSpec
 from grove.query.spec.filters import Filter
+from grove.segment.sketches import HLL_DEFAULT_LGK
 
 TIME_COLUMN = "__time"
 DEFAULT_MAX_STRING_BYTES = 1024
@@ -215,13 +216,15 @@ class HyperUniqueAggregator(WireModel):
 class HllSketchAggregator(WireModel):
     """Apache DataSketches HLL: ``HLLSketchBuild`` from raw values, ``HLLSketchMerge`` from sketches.
 
-    ``lgK`` is 4..21; ``tgtHllType`` is HLL_4, HLL_6 or HLL_8.
+    ``lgK`` is 4..21; ``tgtHllType`` is HLL_4, HLL_6 or HLL_8. grove's default ``lgK`` is 14 where
+    Druid's is 12: the relative standard error drops from about 1.6% to 0.8%, so reach figures stay
+    within 2% of exact, and grove's sparse sketch storage keeps the cost to high-cardinality rows.
     """
 
     type: Literal["HLLSketchBuild", "HLLSketchMerge"]
     name: NonEmptyStr
     field_name: NonEmptyStr
-    lg_k: PositiveInt = 12
+    lg_k: PositiveInt = HLL_DEFAULT_LGK
     tgt_hll_type: Literal["HLL_4", "HLL_6", "HLL_8"] = "HLL_4"
     round: Bool = False
     should_finalize: Bool = True
