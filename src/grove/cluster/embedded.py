@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from grove.cluster.segments import SegmentCache, TimelineSegmentSource
 from grove.common.config import Config
 from grove.common.intervals import Interval
 from grove.errors import GroveError, NotFound
@@ -23,6 +24,7 @@ from grove.ingest.spec import IngestionSpec
 from grove.ingest.workers import WorkerPool
 from grove.metadata.schema import RevertResult, SegmentRecord
 from grove.metadata.store import MetadataStore
+from grove.query.runner import QueryRunner
 from grove.storage.deep import DeepStorage
 
 
@@ -37,6 +39,9 @@ class Database:
         self.work_root = Path(config.tmp_dir)
         self.work_root.mkdir(parents=True, exist_ok=True)
         self.workers = WorkerPool(config.workers())
+        self.segment_cache = SegmentCache(self.deep_storage, config.segment_cache)
+        self.segment_source = TimelineSegmentSource(self.metadata, self.segment_cache)
+        self.query_runner = QueryRunner(self.segment_source)
         self._clean_abandoned_work()
 
     def __enter__(self) -> Database:
@@ -46,6 +51,7 @@ class Database:
         self.close()
 
     def close(self) -> None:
+        self.query_runner.close()
         self.workers.close()
         self.metadata.close()
 
@@ -101,6 +107,16 @@ class Database:
             job.task_id, "SUCCESS", duration_ms=_ms_since(start), report=summary.to_json()
         )
         return summary
+
+    # --- queries ----------------------------------------------------------------------------------
+
+    def query(self, query: Mapping[str, Any] | str | bytes) -> list[Any]:
+        """Run a Druid native query (a dict or JSON text); returns Druid's result JSON as Python data.
+
+        Raises InvalidQuery naming the faulty field, NotFound for an unknown datasource, QueryTimeout
+        when ``context.timeout`` passes.
+        """
+        return self.query_runner.run(query)
 
     # --- segments ---------------------------------------------------------------------------------
 

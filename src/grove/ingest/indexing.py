@@ -29,7 +29,7 @@ from grove.segment.hashing import hash_array
 from grove.segment.incremental import IncrementalIndex
 from grove.segment.schema import DimensionDef
 from grove.segment.segment import SegmentInfo
-from grove.segment.sketches import SketchArray, hll_entries
+from grove.segment.sketches import SketchArray, hll_entries, theta_union_groups
 
 _NUMERIC_TYPES = {"long", "float", "double"}
 
@@ -144,6 +144,9 @@ def _sketch_values(kind: str, params: dict[str, int], arr: pa.Array | None, n: i
     if kind == "hll":
         lgk = params["lgK"]
         return SketchArray("hll", lgk, offsets, hll_entries(hashes, lgk))
+    if _is_list(arr.type):
+        # A theta sketch is a sorted set: a multi-value row's repeated values count once.
+        return theta_union_groups(parents, hashes, n, params["size"])
     return SketchArray("theta", params["size"], offsets, hashes)
 
 

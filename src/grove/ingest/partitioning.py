@@ -30,6 +30,7 @@ class ChunkMapper:
         ordered = sorted(existing)
         self._starts = np.array([iv.start for iv in ordered], dtype=np.int64)
         self._ends = np.array([iv.end for iv in ordered], dtype=np.int64)
+        self._sorted_ends = np.sort(self._ends)
         self._intervals: dict[int, Interval] = {iv.start: iv for iv in ordered}
 
     def chunk_starts(self, times: np.ndarray) -> np.ndarray:
@@ -40,6 +41,11 @@ class ChunkMapper:
             valid = idx >= 0
             inside = np.zeros(len(times), dtype=bool)
             inside[valid] = times[valid] < self._ends[idx[valid]]
+            # A row outside every existing chunk goes to the part of its bucket after the last
+            # existing chunk that ends before it (the bucket may hold several such gaps).
+            before = np.searchsorted(self._sorted_ends, times, side="right") - 1
+            gap_starts = np.maximum(starts, self._sorted_ends[np.maximum(before, 0)])
+            starts = np.where(before >= 0, gap_starts, starts)
             starts = np.where(inside, self._starts[np.maximum(idx, 0)], starts)
         return starts
 
@@ -47,7 +53,7 @@ class ChunkMapper:
         existing = self._intervals.get(start)
         if existing is not None:
             return existing
-        end = self.granularity.increment(start)
+        end = self.granularity.increment(self.granularity.truncate(start))
         # A new bucket must not overlap an existing chunk: clip it to the gap it sits in.
         if len(self._starts):
             nxt = np.searchsorted(self._starts, start, side="right")

@@ -643,6 +643,18 @@ class IngestionSpecBody(WireModel):
     def _nulls(cls, data: Any) -> Any:
         return _drop_nulls(data, "tuningConfig")
 
+    @model_validator(mode="after")
+    def _append_needs_dynamic(self) -> Any:
+        # As in Druid: hashed shards fix their count per write, so they cannot be appended to.
+        if self.io_config.append_to_existing and isinstance(
+            self.tuning_config.partitions_spec, HashedPartitionsSpec
+        ):
+            raise spec_error(
+                "Cannot [appendToExisting] with [hashed] partitions; use dynamic partitions to append",
+                field="ioConfig.appendToExisting",
+            )
+        return self
+
 
 _UNSUPPORTED_TASKS = {
     "index_hadoop": "Hadoop ingestion is not supported; use index_parallel",

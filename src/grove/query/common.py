@@ -1,0 +1,105 @@
+"""Pieces shared by the aggregating query types (timeseries, topN, groupBy)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from grove.common.granularity import AllGranularity, Granularity, NoneGranularity
+from grove.query.aggregation import Aggregation, State
+from grove.query.rows import Rows
+from grove.query.selection import Selection
+from grove.query.view import SegmentView
+
+
+def selection_of(view: SegmentView, rows: Rows) -> tuple[np.ndarray | None, int]:
+    """Selected rows as an index array (None when every row of the view is selected)."""
+    if rows.is_full():
+        return None, view.size
+    idx = rows.indices()
+    return idx, len(idx)
+
+
+def time_buckets(view: SegmentView, rows_idx: np.ndarray | None, granularity: Granularity) -> np.ndarray:
+    """The bucket start of each selected row."""
+    times = view.time() if rows_idx is None else view.segment.time()[rows_idx]
+    if isinstance(granularity, AllGranularity):
+        return np.full(len(times), view.interval.start, dtype=np.int64)
+    return granularity.bucket_starts(times)
+
+
+def view_buckets(view: SegmentView, granularity: Granularity, limit: int = 1_000_000) -> np.ndarray:
+    """Every bucket start of the view's interval (the buckets a timeseries fills when empty)."""
+    if isinstance(granularity, AllGranularity):
+        return np.array([view.interval.start], dtype=np.int64)
+    if isinstance(granularity, NoneGranularity):
+        return np.zeros(0, dtype=np.int64)
+    out = []
+    for iv in granularity.iterate(view.interval):
+        out.append(max(iv.start, view.interval.start) if False else iv.start)
+        if len(out) > limit:
+            break
+    return np.asarray(out, dtype=np.int64)
+
+
+def aggregate_groups(aggs: Sequence[Aggregation], view: SegmentView, sel: Selection) -> list[State]:
+    return [agg.aggregate(view, sel) for agg in aggs]
+
+
+def combine_keyed(
+    aggs: Sequence[Aggregation], keys_list: Sequence[pa.Table], states_list: Sequence[Sequence[State]]
+) -> tuple[pa.Table, list[State]]:
+    """Merge partial results keyed by the rows of Arrow tables (same columns): union the keys, combine."""
+    if not keys_list:
+        return pa.table({}), [agg.empty(0) for agg in aggs]
+    all_keys = pa.concat_tables(keys_list, promote_options="permissive")
+    n = all_keys.num_rows
+    if all_keys.num_columns == 0:
+        ids = np.zeros(n, dtype=np.int64)
+        num = 1 if n else 0
+        uniq_table = pa.table({})
+    else:
+        ids, num, first = _dense_ids([all_keys.column(i) for i in range(all_keys.num_columns)])
+        uniq_table = all_keys.take(pa.array(first))
+    remaps = []
+    pos = 0
+    for t in keys_list:
+        remaps.append(ids[pos : pos + t.num_rows])
+        pos += t.num_rows
+    states = [
+        agg.combine([s[i] for s in states_list], remaps, num) for i, agg in enumerate(aggs)
+    ]
+    return uniq_table, states
+
+
+def _dense_ids(columns: Sequence[pa.ChunkedArray]) -> tuple[np.ndarray, int, np.ndarray]:
+    """Dense ids of the distinct value tuples across ``columns`` and the first row of each id."""
+    n = len(columns[0])
+    key = np.zeros(n, dtype=np.int64)
+    size = 1
+    for col in columns:
+        enc = pc.dictionary_encode(col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col, null_encoding="encode")
+        codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        card = max(len(enc.dictionary), 1)
+        if size * card >= (1 << 62):
+            key = _rank(key)
+            size = int(key.max()) + 1 if n else 1
+        key = key * card + codes
+        size *= card
+    uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return inverse.astype(np.int64), len(uniq), first
+
+
+def _rank(key: np.ndarray) -> np.ndarray:
+    _, inverse = np.unique(key, return_inverse=True)
+    return inverse.astype(np.int64)
+
+
+def json_rows(columns: dict[str, list[Any]], n: int) -> list[dict[str, Any]]:
+    names = list(columns)
+    values = [columns[k] for k in names]
+    return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)] if names else [{} for _ in range(n)]

@@ -1,0 +1,175 @@
+"""Compiled kernels for grouped aggregation.
+
+Each kernel folds a metric into per-group accumulators in one pass, reading the metric either at an
+array of selected rows (``*_rows``) or over a contiguous row range (``*_range``), so the selected
+values are never copied out first. Kernels release the GIL, so segments aggregate in parallel threads.
+Nulls: a row whose ``nulls`` flag is set is skipped; ``counts`` tracks non-null inputs per group so
+engines can tell an empty group (null in SQL-compatible mode) from a zero.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True, nogil=True)
+def sum_rows(values, rows, groups, nulls, out, counts):
+    has_nulls = nulls.shape[0] > 0
+    for i in range(rows.shape[0]):
+        r = rows[i]
+        if has_nulls and nulls[r]:
+            continue
+        g = groups[i]
+        out[g] += values[r]
+        counts[g] += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def sum_range(values, lo, groups, nulls, out, counts):
+    has_nulls = nulls.shape[0] > 0
+    for i in range(groups.shape[0]):
+        r = lo + i
+        if has_nulls and nulls[r]:
+            continue
+        g = groups[i]
+        out[g] += values[r]
+        counts[g] += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def min_rows(values, rows, groups, nulls, out, counts):
+    has_nulls = nulls.shape[0] > 0
+    for i in range(rows.shape[0]):
+        r = rows[i]
+        if has_nulls and nulls[r]:
+            continue
+        g = groups[i]
+        v = values[r]
+        if counts[g] == 0 or v < out[g]:
+            out[g] = v
+        counts[g] += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def min_range(values, lo, groups, nulls, out, counts):
+    has_nulls = nulls.shape[0] > 0
+    for i in range(groups.shape[0]):
+        r = lo + i
+        if has_nulls and nulls[r]:
+            continue
+        g = groups[i]
+        v = values[r]
+        if counts[g] == 0 or v < out[g]:
+            out[g] = v
+        counts[g] += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def max_rows(values, rows, groups, nulls, out, counts):
+    has_nulls = nulls.shape[0] > 0
+    for i in range(rows.shape[0]):
+        r = rows[i]
+        if has_nulls and nulls[r]:
+            continue
+        g = groups[i]
+        v = values[r]
+        if counts[g] == 0 or v > out[g]:
+            out[g] = v
+        counts[g] += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def max_range(values, lo, groups, nulls, out, counts):
+    has_nulls = nulls.shape[0] > 0
+    for i in range(groups.shape[0]):
+        r = lo + i
+        if has_nulls and nulls[r]:
+            continue
+        g = groups[i]
+        v = values[r]
+        if counts[g] == 0 or v > out[g]:
+            out[g] = v
+        counts[g] += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def first_last_rows(values, times, rows, groups, nulls, out, out_time, counts, last):
+    """Earliest (or latest, with ``last``) non-null value per group; ties keep the first row seen."""
+    has_nulls = nulls.shape[0] > 0
+    for i in range(rows.shape[0]):
+        r = rows[i]
+        if has_nulls and nulls[r]:
+            continue
+        g = groups[i]
+        t = times[r]
+        if counts[g] == 0 or (t > out_time[g] if last else t < out_time[g]):
+            out[g] = values[r]
+            out_time[g] = t
+        counts[g] += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def count_groups(groups, out):
+    for i in range(groups.shape[0]):
+        out[groups[i]] += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def hll_rows(offsets, entries, rows, groups, registers):
+    """Fold the sparse HLL sketches of the selected rows into dense per-group registers."""
+    for i in range(rows.shape[0]):
+        r = rows[i]
+        g = groups[i]
+        for k in range(offsets[r], offsets[r + 1]):
+            e = entries[k]
+            reg = e >> 6
+            rho = np.uint8(e & 63)
+            if registers[g, reg] < rho:
+                registers[g, reg] = rho
+
+
+@numba.njit(cache=True, nogil=True)
+def hll_range(offsets, entries, lo, groups, registers):
+    for i in range(groups.shape[0]):
+        r = lo + i
+        g = groups[i]
+        for k in range(offsets[r], offsets[r + 1]):
+            e = entries[k]
+            reg = e >> 6
+            rho = np.uint8(e & 63)
+            if registers[g, reg] < rho:
+                registers[g, reg] = rho
+
+
+@numba.njit(cache=True, nogil=True)
+def hll_single_entry_rows(entries, rows, groups, registers):
+    """The same when every row holds exactly one entry (rollup off): ``entries[r]`` is row r's."""
+    for i in range(rows.shape[0]):
+        e = entries[rows[i]]
+        reg = e >> 6
+        rho = np.uint8(e & 63)
+        g = groups[i]
+        if registers[g, reg] < rho:
+            registers[g, reg] = rho
+
+
+@numba.njit(cache=True, nogil=True)
+def hll_hashes(hashes, groups, lgk, registers):
+    """Fold raw 64-bit hashes (cardinality of a dimension) into dense per-group registers."""
+    q = 64 - lgk
+    top = np.uint64(1) << np.uint64(63)
+    for i in range(hashes.shape[0]):
+        h = hashes[i]
+        reg = h >> np.uint64(q)
+        w = h << np.uint64(lgk)
+        rho = 1
+        while rho <= q and (w & top) == 0:
+            w = w << np.uint64(1)
+            rho += 1
+        g = groups[i]
+        if registers[g, reg] < rho:
+            registers[g, reg] = rho
+
+
+EMPTY_NULLS = np.zeros(0, dtype=np.bool_)

@@ -1,0 +1,149 @@
+"""Running a native query: parse, find segments, process them in parallel, merge, finalize.
+
+The runner asks a :class:`SegmentSource` for the visible segments of the query's datasources that
+overlap its intervals (pruning by interval happens there, before any segment is opened), builds one
+view per (segment, query interval), and runs the type's engine on each segment in a thread pool (the
+kernels release the GIL). ``context.timeout`` is enforced: when it passes, the query stops and fails
+with Druid's timeout error; a cancelled query fails the same way with Druid's cancellation error.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import orjson
+
+from grove.common.intervals import Interval
+from grove.common.models import parse_model
+from grove.errors import GroveError, InvalidQuery, NotFound, QueryCancelled, QueryTimeout
+from grove.query.base import BaseQuery
+from grove.query.registry import SegmentContext, Toolchest, toolchest_for
+from grove.query.view import SegmentView, VirtualColumnSpec
+from grove.segment.segment import Segment
+from grove.timeline.descriptor import SegmentDescriptor
+
+
+@dataclass(frozen=True)
+class SegmentRef:
+    """A visible segment: its descriptor, the part of it the timeline shows, and how to open it."""
+
+    descriptor: SegmentDescriptor | None
+    visible: Interval
+    open: Callable[[], Segment]
+
+
+class SegmentSource(Protocol):
+    """Where segments come from: an embedded node, a historical, or a test."""
+
+    def segment_refs(self, datasource: str, intervals: Sequence[Interval]) -> list[SegmentRef]:
+        """Visible segments of ``datasource`` overlapping ``intervals`` (clipped to what is visible)."""
+        ...
+
+    def has_datasource(self, datasource: str) -> bool: ...
+
+
+class _Cancelled(Exception):
+    pass
+
+
+class QueryRunner:
+    """Runs native queries over a segment source. Thread-safe; share one per node."""
+
+    def __init__(self, source: SegmentSource, threads: int | None = None) -> None:
+        self.source = source
+        self._pool = ThreadPoolExecutor(max_workers=threads or os.cpu_count() or 2, thread_name_prefix="grove-query")
+        self._running: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def parse(self, data: Mapping[str, Any] | str | bytes | BaseQuery) -> tuple[Toolchest[Any], BaseQuery]:
+        """The toolchest and typed model of a native query (raises InvalidQuery naming the field)."""
+        if isinstance(data, BaseQuery):
+            return toolchest_for(data.query_type), data
+        if isinstance(data, str | bytes):
+            try:
+                data = orjson.loads(data)
+            except orjson.JSONDecodeError as e:
+                raise InvalidQuery(f"Malformed JSON: {e}") from None
+        if not isinstance(data, Mapping):
+            raise InvalidQuery("A native query must be a JSON object")
+        toolchest = toolchest_for(data.get("queryType"))
+        query = parse_model(toolchest.model, dict(data), error=InvalidQuery)
+        return toolchest, query
+
+    def cancel(self, query_id: str) -> bool:
+        """Cancel a running query by its ``context.queryId``; False when no such query runs."""
+        with self._lock:
+            event = self._running.get(query_id)
+        if event is None:
+            return False
+        event.set()
+        return True
+
+    def run(self, data: Mapping[str, Any] | str | bytes | BaseQuery) -> list[Any]:
+        toolchest, query = self.parse(data)
+        query_id = query.query_id
+        cancel = threading.Event()
+        if query_id:
+            with self._lock:
+                self._running[query_id] = cancel
+        try:
+            return self._run(toolchest, query, cancel)
+        finally:
+            if query_id:
+                with self._lock:
+                    self._running.pop(query_id, None)
+
+    def _run(self, toolchest: Toolchest[Any], query: BaseQuery, cancel: threading.Event) -> list[Any]:
+        timeout = query.timeout_ms
+        deadline = time.monotonic() + timeout / 1000 if timeout > 0 else None
+        intervals = query.condensed_intervals
+        refs: list[SegmentRef] = []
+        for ds in query.data_source:
+            if not self.source.has_datasource(ds):
+                raise NotFound(f"Unknown datasource [{ds}]")
+            refs.extend(self.source.segment_refs(ds, intervals))
+        virtual = VirtualColumnSpec.from_models(query.virtual_columns)
+
+        def work(ref: SegmentRef) -> Any:
+            if cancel.is_set() or (deadline is not None and time.monotonic() > deadline):
+                raise _Cancelled
+            segment = ref.open()
+            views = []
+            for iv in intervals:
+                part = iv.intersect(ref.visible)
+                if part is not None:
+                    views.append(SegmentView(segment, part, virtual))
+            return toolchest.process(query, views, SegmentContext(segment, ref.descriptor, ref.visible))
+
+        futures: list[Future[Any]] = [self._pool.submit(work, ref) for ref in refs]
+        remaining = None if deadline is None else max(deadline - time.monotonic(), 0)
+        done, pending = wait(futures, timeout=remaining, return_when=FIRST_EXCEPTION)
+        for f in futures:
+            if f.done() and f.exception() is not None and not isinstance(f.exception(), _Cancelled):
+                for p in pending:
+                    p.cancel()
+                error = f.exception()
+                if isinstance(error, GroveError):
+                    raise error
+                raise error  # type: ignore[misc]
+        if pending or cancel.is_set() or any(isinstance(f.exception(), _Cancelled) for f in done):
+            for p in pending:
+                p.cancel()
+            cancel.set()
+            if deadline is not None and time.monotonic() >= deadline:
+                raise QueryTimeout(f"Query [{query.query_id or 'unnamed'}] timed out after [{timeout}] ms")
+            raise QueryCancelled(f"Query [{query.query_id or 'unnamed'}] was cancelled")
+        partials = [f.result() for f in futures]
+        merged = toolchest.merge(query, partials) if partials else toolchest.empty(query)
+        if deadline is not None and time.monotonic() > deadline:
+            raise QueryTimeout(f"Query [{query.query_id or 'unnamed'}] timed out after [{timeout}] ms")
+        return toolchest.finalize(query, merged)

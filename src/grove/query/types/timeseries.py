@@ -1,0 +1,114 @@
+"""timeseries: aggregates per time bucket.
+
+Result: ``[{"timestamp": "...", "result": {name: value, ...}}, ...]`` in time order (or reversed with
+``descending``). Empty buckets inside the data interval are filled with each aggregator's empty value
+(null for sums, 0 for counts) unless ``context.skipEmptyBuckets``; ``context.grandTotal`` appends a
+row without timestamp that aggregates every bucket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from grove.common.granularity import AllGranularity
+from grove.common.models import GranularityField, PositiveInt
+from grove.common.time import format_timestamps
+from grove.query.aggregation import State, build_aggregations
+from grove.query.base import BaseQuery, LenientBool
+from grove.query.common import selection_of, time_buckets, view_buckets
+from grove.query.postaggregation import apply_post_aggregations, post_aggregator_names
+from grove.query.registry import SegmentContext, Toolchest, register
+from grove.query.selection import Selection
+from grove.query.spec.aggregators import Aggregator
+from grove.query.spec.postaggregators import PostAggregator
+from grove.query.view import SegmentView
+
+
+class TimeseriesQuery(BaseQuery):
+    query_type: Literal["timeseries"]
+    granularity: GranularityField = AllGranularity()
+    descending: LenientBool = False
+    aggregations: tuple[Aggregator, ...] = ()
+    post_aggregations: tuple[PostAggregator, ...] = ()
+    limit: PositiveInt | None = None
+
+
+@dataclass
+class TimeseriesPartial:
+    """Buckets (sorted starts), per-aggregator states over them, and which buckets had rows."""
+
+    buckets: np.ndarray
+    states: list[State]
+    has_rows: np.ndarray
+
+
+class TimeseriesToolchest(Toolchest[TimeseriesQuery]):
+    query_type = "timeseries"
+    model = TimeseriesQuery
+
+    def process(self, query: TimeseriesQuery, views: Sequence[SegmentView], ctx: SegmentContext) -> TimeseriesPartial:
+        aggs = build_aggregations(query.aggregations)
+        parts = []
+        for view in views:
+            rows_idx, _ = selection_of(view, view.select(query.filter))
+            starts = time_buckets(view, rows_idx, query.granularity)
+            filled = view_buckets(view, query.granularity)
+            all_buckets = np.union1d(filled, starts) if len(starts) else filled
+            groups = np.searchsorted(all_buckets, starts)
+            sel = Selection(rows_idx, view.lo, view.hi, groups.astype(np.int64), len(all_buckets))
+            states = [agg.aggregate(view, sel) for agg in aggs]
+            has_rows = np.bincount(groups, minlength=len(all_buckets)) > 0
+            parts.append(TimeseriesPartial(all_buckets, states, has_rows))
+        return self.merge(query, parts)
+
+    def merge(self, query: TimeseriesQuery, partials: Sequence[TimeseriesPartial]) -> TimeseriesPartial:
+        aggs = build_aggregations(query.aggregations)
+        if len(partials) == 1:
+            return partials[0]
+        if not partials:
+            return TimeseriesPartial(np.zeros(0, np.int64), [a.empty(0) for a in aggs], np.zeros(0, bool))
+        buckets = np.unique(np.concatenate([p.buckets for p in partials]))
+        if isinstance(query.granularity, AllGranularity) and len(buckets) > 1:
+            # One bucket for "all", stamped with the earliest start seen.
+            remaps = [np.zeros(len(p.buckets), dtype=np.int64) for p in partials]
+            buckets = buckets[:1]
+        else:
+            remaps = [np.searchsorted(buckets, p.buckets) for p in partials]
+        states = [agg.combine([p.states[i] for p in partials], remaps, len(buckets)) for i, agg in enumerate(aggs)]
+        has_rows = np.zeros(len(buckets), dtype=bool)
+        for p, remap in zip(partials, remaps, strict=True):
+            np.logical_or.at(has_rows, remap, p.has_rows)
+        return TimeseriesPartial(buckets, states, has_rows)
+
+    def finalize(self, query: TimeseriesQuery, merged: TimeseriesPartial) -> list[Any]:
+        aggs = build_aggregations(query.aggregations)
+        post_aggregator_names(query.post_aggregations)
+        keep = np.arange(len(merged.buckets))
+        if query.context_bool("skipEmptyBuckets"):
+            keep = keep[merged.has_rows]
+        if query.descending:
+            keep = keep[::-1]
+        if query.limit is not None:
+            keep = keep[: query.limit]
+        states = [agg.take(st, keep) for agg, st in zip(aggs, merged.states, strict=True)]
+        columns = apply_post_aggregations(aggs, states, query.post_aggregations, len(keep))
+        values = {name: col.to_list() for name, col in columns.items()}
+        stamps = format_timestamps(merged.buckets[keep], query.granularity.tz)
+        out: list[Any] = [
+            {"timestamp": stamps[i], "result": {name: vals[i] for name, vals in values.items()}} for i in range(len(keep))
+        ]
+        if query.context_bool("grandTotal"):
+            total = [
+                agg.combine([st], [np.zeros(len(merged.buckets), dtype=np.int64)], 1)
+                for agg, st in zip(aggs, merged.states, strict=True)
+            ]
+            cols = apply_post_aggregations(aggs, total, query.post_aggregations, 1)
+            out.append({"timestamp": None, "result": {name: col.to_list()[0] for name, col in cols.items()}})
+        return out
+
+
+register(TimeseriesToolchest())
