@@ -17,10 +17,9 @@ import pyarrow.compute as pc
 from grove.ingest.plan import IngestPlan
 from grove.ingest.stats import RowStats
 from grove.ingest.timestamps import parse_timestamps
-from grove.query.expression import evaluate, parse_expression, truthy_masks
-from grove.query.filters import ExpressionMatcher, FilterEngine
-from grove.segment.columns import Column, NumericColumn
-from grove.segment.encode import encode_numeric, encode_strings
+from grove.query.arrow_source import ArrowColumns
+from grove.query.expression import evaluate
+from grove.query.filters import FilterEngine
 
 TIME = "__time"
 
@@ -35,55 +34,6 @@ class FilteredRows:
     @property
     def num_rows(self) -> int:
         return len(self.times)
-
-
-class TableColumns:
-    """A filter's view of an input table: columns are encoded on first use."""
-
-    def __init__(self, table: pa.Table, times: np.ndarray) -> None:
-        self._table = table
-        self._times = times
-        self._cache: dict[str, Column | None] = {}
-
-    @property
-    def num_rows(self) -> int:
-        return self._table.num_rows
-
-    def arrow(self, name: str) -> pa.Array | None:
-        if name == TIME:
-            return pa.array(self._times, pa.int64())
-        if name not in self._table.column_names:
-            return None
-        col = self._table.column(name)
-        return col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
-
-    def column(self, name: str) -> Column | None:
-        if name not in self._cache:
-            self._cache[name] = self._encode(name)
-        return self._cache[name]
-
-    def _encode(self, name: str) -> Column | None:
-        if name == TIME:
-            return NumericColumn("long", self._times)
-        arr = self.arrow(name)
-        if arr is None:
-            return None
-        t = arr.type
-        if pa.types.is_integer(t) or pa.types.is_boolean(t):
-            return encode_numeric(arr, "long")[0]
-        if pa.types.is_floating(t):
-            return encode_numeric(arr, "double")[0]
-        return encode_strings(arr)
-
-
-def _expression_matcher(columns: TableColumns) -> ExpressionMatcher:
-    def match(text: str, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-        expr = parse_expression(text, "spec.dataSchema.transformSpec.filter.expression")
-        result = evaluate(expr, columns.arrow, columns.num_rows)
-        t, u = truthy_masks(result)
-        return t[lo:hi], u[lo:hi]
-
-    return match
 
 
 def filter_rows(table: pa.Table, plan: IngestPlan, stats: RowStats) -> FilteredRows:
@@ -107,8 +57,8 @@ def filter_rows(table: pa.Table, plan: IngestPlan, stats: RowStats) -> FilteredR
     if plan.transforms and table.num_rows:
         table, times = _apply_transforms(table, times, plan, stats)
     if plan.filter is not None and table.num_rows:
-        columns = TableColumns(table, times)
-        engine = FilterEngine(columns, expression_matcher=_expression_matcher(columns))
+        columns = ArrowColumns.of_table(table, times)
+        engine = FilterEngine(columns, expression_matcher=columns.expression_matcher("spec.dataSchema.transformSpec.filter.expression"))
         mask = engine.rows(plan.filter).mask()
         rejected = int(len(mask) - mask.sum())
         if rejected:
@@ -129,7 +79,7 @@ def filter_rows(table: pa.Table, plan: IngestPlan, stats: RowStats) -> FilteredR
 def _apply_transforms(
     table: pa.Table, times: np.ndarray, plan: IngestPlan, stats: RowStats
 ) -> tuple[pa.Table, np.ndarray]:
-    columns = TableColumns(table, times)
+    columns = ArrowColumns.of_table(table, times)
     # Transforms see the input row, not each other's output (as in Druid).
     results = {name: evaluate(expr, columns.arrow, table.num_rows) for name, expr in plan.transforms}
     if TIME in results:

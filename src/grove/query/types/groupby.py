@@ -1,0 +1,231 @@
+"""groupBy: aggregates per (time bucket, dimension values).
+
+Result rows are ``{"version": "v1", "timestamp": "...", "event": {...}}`` (or arrays with
+``context.resultAsArray``). Without a ``limitSpec`` ordering, rows come ordered by time then by the
+dimensions in query order, as in Druid. ``having`` filters rows after post-aggregation;
+``subtotalsSpec`` adds one block of rows per listed dimension subset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+
+from grove.common.granularity import AllGranularity
+from grove.common.models import GranularityField, NonEmptyStr
+from grove.common.time import format_timestamps
+from grove.errors import InvalidQuery
+from grove.query.aggregation import Aggregation, State, build_aggregations
+from grove.query.arrow_source import ArrowColumns
+from grove.query.base import BaseQuery
+from grove.query.common import combine_keyed, selection_of, time_buckets
+from grove.query.filters import FilterEngine
+from grove.query.grouping import dimension_codes, group_rows
+from grove.query.ordering import sort_keys
+from grove.query.postaggregation import apply_post_aggregations, post_aggregator_names
+from grove.query.registry import SegmentContext, Toolchest, register
+from grove.query.selection import Selection
+from grove.query.spec import having as H
+from grove.query.spec.aggregators import Aggregator
+from grove.query.spec.dimensions import DimensionSpec
+from grove.query.spec.filters import SelectorFilter
+from grove.query.spec.having import HavingSpec
+from grove.query.spec.limit import LimitSpec
+from grove.query.spec.postaggregators import PostAggregator
+from grove.query.view import SegmentView
+
+TIME_KEY = "__time"
+
+
+class GroupByQuery(BaseQuery):
+    query_type: Literal["groupBy"]
+    granularity: GranularityField = AllGranularity()
+    dimensions: tuple[DimensionSpec, ...] = ()
+    aggregations: tuple[Aggregator, ...] = ()
+    post_aggregations: tuple[PostAggregator, ...] = ()
+    limit_spec: LimitSpec | None = None
+    having: HavingSpec | None = None
+    subtotals_spec: tuple[tuple[NonEmptyStr, ...], ...] | None = None
+
+
+@dataclass
+class KeyedPartial:
+    """Group keys (``__time`` bucket plus one column per dimension output name) and states."""
+
+    keys: pa.Table
+    states: list[State]
+
+
+def process_keyed(
+    query: Any, views: Sequence[SegmentView], dims: Sequence[Any], aggs: Sequence[Aggregation]
+) -> KeyedPartial:
+    """Group each view's selected rows by time bucket and ``dims``; aggregate; merge the views."""
+    parts = []
+    for view in views:
+        rows_idx, count = selection_of(view, view.select(query.filter))
+        if count == 0:
+            continue
+        base = Selection(rows_idx, view.lo, view.hi, np.zeros(count, dtype=np.int64), 1)
+        starts = time_buckets(view, rows_idx, query.granularity)
+        buckets, bucket_codes = np.unique(starts, return_inverse=True)
+        keys = [dimension_codes(spec, view, base) for spec in dims]
+        grouped = group_rows(base, keys, bucket=bucket_codes.astype(np.int64), bucket_values=pa.array(buckets))
+        columns = {TIME_KEY: grouped.key_values[0].take(pa.array(grouped.key_codes[0]))}
+        for spec, codes, values in zip(dims, grouped.key_codes[1:], grouped.key_values[1:], strict=True):
+            columns[spec.output_name] = values.take(pa.array(codes))
+        states = [agg.aggregate(view, grouped.selection) for agg in aggs]
+        parts.append(KeyedPartial(pa.table(columns), states))
+    return merge_keyed(aggs, parts)
+
+
+def merge_keyed(aggs: Sequence[Aggregation], parts: Sequence[KeyedPartial]) -> KeyedPartial:
+    parts = [p for p in parts if p.keys.num_rows]
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        return KeyedPartial(pa.table({TIME_KEY: pa.array([], pa.int64())}), [a.empty(0) for a in aggs])
+    keys, states = combine_keyed(aggs, [p.keys for p in parts], [p.states for p in parts])
+    return KeyedPartial(keys, states)
+
+
+def evaluate_having(having: Any, columns: dict[str, list[Any]], n: int) -> np.ndarray:
+    """Rows passing a having spec, evaluated on the finalized result columns."""
+    if isinstance(having, H.AlwaysHaving):
+        return np.ones(n, dtype=bool)
+    if isinstance(having, H.NeverHaving):
+        return np.zeros(n, dtype=bool)
+    if isinstance(having, H.AndHaving):
+        out = np.ones(n, dtype=bool)
+        for h in having.having_specs:
+            out &= evaluate_having(h, columns, n)
+        return out
+    if isinstance(having, H.OrHaving):
+        out = np.zeros(n, dtype=bool)
+        for h in having.having_specs:
+            out |= evaluate_having(h, columns, n)
+        return out
+    if isinstance(having, H.NotHaving):
+        return ~evaluate_having(having.having_spec, columns, n)
+    if isinstance(having, H.GreaterThanHaving | H.LessThanHaving | H.EqualToHaving):
+        if having.aggregation not in columns:
+            raise InvalidQuery(f"having refers to unknown column [{having.aggregation}]", "having.aggregation")
+        vals = np.array([np.nan if v is None else float(v) for v in columns[having.aggregation]], dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            if isinstance(having, H.GreaterThanHaving):
+                return vals > having.value
+            if isinstance(having, H.LessThanHaving):
+                return vals < having.value
+            return vals == having.value
+    if isinstance(having, H.DimSelectorHaving | H.FilterHaving):
+        table = pa.table({k: pa.array(v) for k, v in columns.items()}) if columns else pa.table({})
+        source = ArrowColumns.of_table(table)
+        f = having.filter if isinstance(having, H.FilterHaving) else SelectorFilter(
+            dimension=having.dimension, value=having.value, extraction_fn=having.extraction_fn
+        )
+        engine = FilterEngine(source, expression_matcher=source.expression_matcher("having.filter.expression"))
+        return engine.rows(f).mask()
+    raise InvalidQuery(f"Unsupported having type [{getattr(having, 'type', having)}]")
+
+
+def order_rows(columns: dict[str, list[Any]], times: np.ndarray, query: GroupByQuery, n: int) -> np.ndarray:
+    """Row order per the limitSpec columns, then time and dimensions as tie-breakers."""
+    sort_cols: list[np.ndarray] = []
+    limit = query.limit_spec
+    if limit is not None:
+        for col in limit.columns:
+            if col.dimension not in columns:
+                raise InvalidQuery(f"limitSpec orders by unknown column [{col.dimension}]", "limitSpec.columns")
+            ordering = col.dimension_order
+            values = columns[col.dimension]
+            sort_cols.append(sort_keys(values, ordering, descending=col.direction == "descending"))
+    sort_cols.append(times)
+    for spec in query.dimensions:
+        sort_cols.append(sort_keys(columns[spec.output_name], "lexicographic"))
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.lexsort(tuple(reversed(sort_cols)))
+
+
+class GroupByToolchest(Toolchest[GroupByQuery]):
+    query_type = "groupBy"
+    model = GroupByQuery
+
+    def process(self, query: GroupByQuery, views: Sequence[SegmentView], ctx: SegmentContext) -> KeyedPartial:
+        return process_keyed(query, views, query.dimensions, build_aggregations(query.aggregations))
+
+    def merge(self, query: GroupByQuery, partials: Sequence[KeyedPartial]) -> KeyedPartial:
+        return merge_keyed(build_aggregations(query.aggregations), partials)
+
+    def finalize(self, query: GroupByQuery, merged: KeyedPartial) -> list[Any]:
+        aggs = build_aggregations(query.aggregations)
+        post_aggregator_names(query.post_aggregations)
+        blocks = [(tuple(d.output_name for d in query.dimensions), merged)]
+        if query.subtotals_spec is not None:
+            blocks = [(tuple(sub), _subtotal(query, aggs, merged, sub)) for sub in query.subtotals_spec]
+        out: list[Any] = []
+        for present, part in blocks:
+            out.extend(self._rows(query, aggs, part, present))
+        return out
+
+    def _rows(self, query: GroupByQuery, aggs: Sequence[Aggregation], part: KeyedPartial, present: tuple[str, ...]) -> list[Any]:
+        n = part.keys.num_rows
+        times = part.keys.column(TIME_KEY).to_numpy() if n else np.zeros(0, np.int64)
+        finals = apply_post_aggregations(aggs, part.states, query.post_aggregations, n)
+        columns: dict[str, list[Any]] = {}
+        for spec in query.dimensions:
+            name = spec.output_name
+            columns[name] = part.keys.column(name).to_pylist() if name in part.keys.column_names else [None] * n
+        for name, fin in finals.items():
+            columns[name] = fin.to_list()
+        keep = np.ones(n, dtype=bool)
+        if query.having is not None:
+            keep = evaluate_having(query.having, columns, n)
+        order = order_rows(columns, times, query, n)
+        order = order[keep[order]]
+        limit = query.limit_spec
+        if limit is not None:
+            order = order[limit.offset :]
+            if limit.limit is not None:
+                order = order[: limit.limit]
+        names = [d.output_name for d in query.dimensions] + list(finals)
+        stamps = format_timestamps(times[order], query.granularity.tz) if len(order) else []
+        idx = order.tolist()
+        if query.context_bool("resultAsArray"):
+            include_time = not isinstance(query.granularity, AllGranularity)
+            return [
+                ([times[i].item()] if include_time else []) + [columns[name][i] for name in names] for i in idx
+            ]
+        return [
+            {"version": "v1", "timestamp": stamps[j], "event": {name: columns[name][i] for name in names}}
+            for j, i in enumerate(idx)
+        ]
+
+
+def _subtotal(query: GroupByQuery, aggs: Sequence[Aggregation], merged: KeyedPartial, dims: Sequence[str]) -> KeyedPartial:
+    """Re-group ``merged`` by time and ``dims`` only (other dimensions become null)."""
+    known = {d.output_name for d in query.dimensions}
+    for d in dims:
+        if d not in known:
+            raise InvalidQuery(f"subtotalsSpec names unknown dimension [{d}]", "subtotalsSpec")
+    n = merged.keys.num_rows
+    keys = merged.keys.select([TIME_KEY, *dims])
+    remapped_keys, states = (
+        (keys, merged.states) if n == 0 else _regroup(aggs, keys, merged.states)
+    )
+    columns = {name: remapped_keys.column(name) for name in remapped_keys.column_names}
+    for spec in query.dimensions:
+        if spec.output_name not in columns:
+            columns[spec.output_name] = pa.nulls(remapped_keys.num_rows, pa.large_string())
+    return KeyedPartial(pa.table(columns), states)
+
+
+def _regroup(aggs: Sequence[Aggregation], keys: pa.Table, states: Sequence[State]) -> tuple[pa.Table, list[State]]:
+    table, combined = combine_keyed(aggs, [keys], [list(states)])
+    return table, combined
+
+
+register(GroupByToolchest())
