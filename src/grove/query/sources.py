@@ -6,6 +6,7 @@ versions are not compared (use the metadata-backed source for that).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 
 from grove.common.intervals import Interval
@@ -26,12 +27,9 @@ class StaticSegmentSource:
             for iv in intervals:
                 part = iv.intersect(seg.info.interval)
                 if part is not None:
-                    refs.append(SegmentRef(None, part, _constant(seg)))
+                    refs.append(SegmentRef(None, part, functools.partial(_same, seg)))
         return refs
 
 
-def _constant(segment: Segment):  # type: ignore[no-untyped-def]
-    def open_segment() -> Segment:
-        return segment
-
-    return open_segment
+def _same(segment: Segment) -> Segment:
+    return segment
