@@ -23,6 +23,8 @@ from rich.progress import (
 )
 
 from grove.cli.output import console, print_json, print_segments, print_summary
+from grove.cli.progress import IngestProgress
+from grove.cli.quickstart import run_quickstart
 from grove.cluster.embedded import Database, open_database
 from grove.common.config import SETTINGS
 from grove.errors import GroveError, InvalidInput
@@ -41,26 +43,6 @@ def _open(args: argparse.Namespace) -> Database:
     return open_database(home, **settings)
 
 
-class _IngestProgress:
-    """A rich progress display fed by the ingestion's progress events."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.p = progress
-        self.splits = progress.add_task("reading input", total=None)
-        self.rows = 0
-
-    def __call__(self, event: str, **data: Any) -> None:
-        if event == "plan":
-            self.p.update(self.splits, total=data["splits"])
-        elif event == "rows":
-            self.rows += int(data["rows"])
-            self.p.update(self.splits, description=f"reading input · {self.rows:,} rows")
-        elif event == "split":
-            self.p.advance(self.splits, int(data.get("done", 1)))
-        elif event == "stage" and data["name"] != "build":
-            self.p.update(self.splits, description=f"{data['name']} · {self.rows:,} rows")
-
-
 def cmd_ingest(args: argparse.Namespace) -> int:
     spec = _read_spec(args.spec)
     with _open(args) as db:
@@ -74,7 +56,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 TimeElapsedColumn(),
             )
             with Progress(*columns, console=console, transient=True) as progress:
-                summary = db.ingest(spec, progress=_IngestProgress(progress))
+                summary = db.ingest(spec, progress=IngestProgress(progress))
         else:
             summary = db.ingest(spec)
     print_summary(summary, args.output)
@@ -127,6 +109,11 @@ def cmd_generate_ads(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_quickstart(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        return run_quickstart(db, args)
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -172,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("datasources", help="list datasources with used segments")
     output_option(p)
     p.set_defaults(handler=cmd_datasources)
+
+    p = sub.add_parser("quickstart", help="generate sample ad events, ingest them and run a first query")
+    p.set_defaults(handler=cmd_quickstart)
 
     gen = sub.add_parser("generate", help="generate sample data")
     gen_sub = gen.add_subparsers(dest="generate_command", required=True, metavar="KIND")

@@ -58,7 +58,7 @@ import pyarrow.parquet as pq
 from grove.common.time import format_timestamp, parse_timestamp
 from grove.errors import InvalidInput, StorageError
 
-__all__ = ["ADS_SCHEMA", "generate_ads", "write_ads"]
+__all__ = ["ADS_SCHEMA", "ads_ingestion_spec", "generate_ads", "write_ads"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -570,3 +570,60 @@ def _json_lines(batch: pa.RecordBatch) -> memoryview:
     lines = pc.binary_join_element_wise(*pieces)
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset : lines.offset + len(lines) + 1]
     return memoryview(lines.buffers()[2])[offsets[0] : offsets[-1]]
+
+
+def ads_ingestion_spec(
+    base_dir: str, file_filter: str = "ads-*.json", *, input_format: str = "json"
+) -> dict[str, Any]:
+    """Druid's native batch spec for the sample ad events under ``base_dir`` (``examples/ads-index.json``).
+
+    Datasource ``ads``: day segments, hourly rollup over the seven ad dimensions, count, sums of
+    impressions, clicks and spend, and an HLL reach sketch over ``user_id``.
+    """
+    fmt: dict[str, Any] = {"type": input_format}
+    if input_format == "parquet":
+        fmt["binaryAsString"] = False
+    return {
+        "type": "index_parallel",
+        "spec": {
+            "dataSchema": {
+                "dataSource": "ads",
+                "timestampSpec": {"column": "timestamp", "format": "iso"},
+                "dimensionsSpec": {
+                    "dimensions": [
+                        "advertiser_id",
+                        "campaign_id",
+                        "ad_group_id",
+                        "pin_id",
+                        "country",
+                        "device",
+                        "placement",
+                    ]
+                },
+                "metricsSpec": [
+                    {"type": "count", "name": "count"},
+                    {"type": "longSum", "name": "impressions", "fieldName": "impressions"},
+                    {"type": "longSum", "name": "clicks", "fieldName": "clicks"},
+                    {"type": "longSum", "name": "spend_micros", "fieldName": "spend_micros"},
+                    {"type": "HLLSketchBuild", "name": "reach", "fieldName": "user_id"},
+                ],
+                "granularitySpec": {
+                    "type": "uniform",
+                    "segmentGranularity": "day",
+                    "queryGranularity": "hour",
+                    "rollup": True,
+                },
+            },
+            "ioConfig": {
+                "type": "index_parallel",
+                "inputSource": {"type": "local", "baseDir": base_dir, "filter": file_filter},
+                "inputFormat": fmt,
+                "appendToExisting": False,
+            },
+            "tuningConfig": {
+                "type": "index_parallel",
+                "partitionsSpec": {"type": "dynamic", "maxRowsPerSegment": 5000000},
+                "maxRowsInMemory": 1000000,
+            },
+        },
+    }

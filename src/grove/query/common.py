@@ -24,26 +24,38 @@ def selection_of(view: SegmentView, rows: Rows) -> tuple[np.ndarray | None, int]
     return idx, len(idx)
 
 
+ALL_BUCKET = 0
+"""The single bucket of granularity ``all``; results stamp it with the earliest interval start."""
+
+
 def time_buckets(view: SegmentView, rows_idx: np.ndarray | None, granularity: Granularity) -> np.ndarray:
-    """The bucket start of each selected row."""
-    times = view.time() if rows_idx is None else view.segment.time()[rows_idx]
+    """The bucket start of each selected row (:data:`ALL_BUCKET` for granularity ``all``)."""
     if isinstance(granularity, AllGranularity):
-        return np.full(len(times), view.interval.start, dtype=np.int64)
+        n = view.size if rows_idx is None else len(rows_idx)
+        return np.full(n, ALL_BUCKET, dtype=np.int64)
+    times = view.time() if rows_idx is None else view.segment.time()[rows_idx]
     return granularity.bucket_starts(times)
 
 
 def view_buckets(view: SegmentView, granularity: Granularity, limit: int = 1_000_000) -> np.ndarray:
     """Every bucket start of the view's interval (the buckets a timeseries fills when empty)."""
     if isinstance(granularity, AllGranularity):
-        return np.array([view.interval.start], dtype=np.int64)
+        return np.array([ALL_BUCKET], dtype=np.int64)
     if isinstance(granularity, NoneGranularity):
         return np.zeros(0, dtype=np.int64)
     out = []
     for iv in granularity.iterate(view.interval):
-        out.append(max(iv.start, view.interval.start) if False else iv.start)
+        out.append(iv.start)
         if len(out) > limit:
             break
     return np.asarray(out, dtype=np.int64)
+
+
+def stamp(buckets: np.ndarray, granularity: Granularity, start: int | None) -> np.ndarray:
+    """Bucket starts as result timestamps: granularity ``all`` uses the earliest interval start."""
+    if isinstance(granularity, AllGranularity):
+        return np.full(len(buckets), start if start is not None else 0, dtype=np.int64)
+    return buckets
 
 
 def aggregate_groups(aggs: Sequence[Aggregation], view: SegmentView, sel: Selection) -> list[State]:
@@ -70,9 +82,7 @@ def combine_keyed(
     for t in keys_list:
         remaps.append(ids[pos : pos + t.num_rows])
         pos += t.num_rows
-    states = [
-        agg.combine([s[i] for s in states_list], remaps, num) for i, agg in enumerate(aggs)
-    ]
+    states = [agg.combine([s[i] for s in states_list], remaps, num) for i, agg in enumerate(aggs)]
     return uniq_table, states
 
 
@@ -82,7 +92,9 @@ def _dense_ids(columns: Sequence[pa.ChunkedArray]) -> tuple[np.ndarray, int, np.
     key = np.zeros(n, dtype=np.int64)
     size = 1
     for col in columns:
-        enc = pc.dictionary_encode(col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col, null_encoding="encode")
+        enc = pc.dictionary_encode(
+            col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col, null_encoding="encode"
+        )
         codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
         card = max(len(enc.dictionary), 1)
         if size * card >= (1 << 62):
@@ -102,4 +114,8 @@ def _rank(key: np.ndarray) -> np.ndarray:
 def json_rows(columns: dict[str, list[Any]], n: int) -> list[dict[str, Any]]:
     names = list(columns)
     values = [columns[k] for k in names]
-    return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)] if names else [{} for _ in range(n)]
+    return (
+        [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
+        if names
+        else [{} for _ in range(n)]
+    )

@@ -22,7 +22,7 @@ from grove.errors import InvalidQuery
 from grove.query.aggregation import Aggregation, State, build_aggregations
 from grove.query.arrow_source import ArrowColumns
 from grove.query.base import BaseQuery
-from grove.query.common import combine_keyed, selection_of, time_buckets
+from grove.query.common import combine_keyed, selection_of, stamp, time_buckets
 from grove.query.filters import FilterEngine
 from grove.query.grouping import dimension_codes, group_rows
 from grove.query.ordering import sort_keys
@@ -58,6 +58,7 @@ class KeyedPartial:
 
     keys: pa.Table
     states: list[State]
+    start: int | None = None  # earliest interval start seen (the timestamp of granularity "all")
 
 
 def process_keyed(
@@ -73,23 +74,27 @@ def process_keyed(
         starts = time_buckets(view, rows_idx, query.granularity)
         buckets, bucket_codes = np.unique(starts, return_inverse=True)
         keys = [dimension_codes(spec, view, base) for spec in dims]
-        grouped = group_rows(base, keys, bucket=bucket_codes.astype(np.int64), bucket_values=pa.array(buckets))
+        grouped = group_rows(
+            base, keys, bucket=bucket_codes.astype(np.int64), bucket_values=pa.array(buckets)
+        )
         columns = {TIME_KEY: grouped.key_values[0].take(pa.array(grouped.key_codes[0]))}
         for spec, codes, values in zip(dims, grouped.key_codes[1:], grouped.key_values[1:], strict=True):
             columns[spec.output_name] = values.take(pa.array(codes))
         states = [agg.aggregate(view, grouped.selection) for agg in aggs]
-        parts.append(KeyedPartial(pa.table(columns), states))
+        parts.append(KeyedPartial(pa.table(columns), states, view.interval.start))
     return merge_keyed(aggs, parts)
 
 
 def merge_keyed(aggs: Sequence[Aggregation], parts: Sequence[KeyedPartial]) -> KeyedPartial:
+    starts = [p.start for p in parts if p.start is not None]
+    start = min(starts) if starts else None
     parts = [p for p in parts if p.keys.num_rows]
     if len(parts) == 1:
-        return parts[0]
+        return KeyedPartial(parts[0].keys, parts[0].states, start)
     if not parts:
-        return KeyedPartial(pa.table({TIME_KEY: pa.array([], pa.int64())}), [a.empty(0) for a in aggs])
+        return KeyedPartial(pa.table({TIME_KEY: pa.array([], pa.int64())}), [a.empty(0) for a in aggs], start)
     keys, states = combine_keyed(aggs, [p.keys for p in parts], [p.states for p in parts])
-    return KeyedPartial(keys, states)
+    return KeyedPartial(keys, states, start)
 
 
 def evaluate_having(having: Any, columns: dict[str, list[Any]], n: int) -> np.ndarray:
@@ -112,8 +117,12 @@ def evaluate_having(having: Any, columns: dict[str, list[Any]], n: int) -> np.nd
         return ~evaluate_having(having.having_spec, columns, n)
     if isinstance(having, H.GreaterThanHaving | H.LessThanHaving | H.EqualToHaving):
         if having.aggregation not in columns:
-            raise InvalidQuery(f"having refers to unknown column [{having.aggregation}]", "having.aggregation")
-        vals = np.array([np.nan if v is None else float(v) for v in columns[having.aggregation]], dtype=np.float64)
+            raise InvalidQuery(
+                f"having refers to unknown column [{having.aggregation}]", "having.aggregation"
+            )
+        vals = np.array(
+            [np.nan if v is None else float(v) for v in columns[having.aggregation]], dtype=np.float64
+        )
         with np.errstate(invalid="ignore"):
             if isinstance(having, H.GreaterThanHaving):
                 return vals > having.value
@@ -123,10 +132,16 @@ def evaluate_having(having: Any, columns: dict[str, list[Any]], n: int) -> np.nd
     if isinstance(having, H.DimSelectorHaving | H.FilterHaving):
         table = pa.table({k: pa.array(v) for k, v in columns.items()}) if columns else pa.table({})
         source = ArrowColumns.of_table(table)
-        f = having.filter if isinstance(having, H.FilterHaving) else SelectorFilter(
-            dimension=having.dimension, value=having.value, extraction_fn=having.extraction_fn
+        f = (
+            having.filter
+            if isinstance(having, H.FilterHaving)
+            else SelectorFilter(
+                dimension=having.dimension, value=having.value, extraction_fn=having.extraction_fn
+            )
         )
-        engine = FilterEngine(source, expression_matcher=source.expression_matcher("having.filter.expression"))
+        engine = FilterEngine(
+            source, expression_matcher=source.expression_matcher("having.filter.expression")
+        )
         return engine.rows(f).mask()
     raise InvalidQuery(f"Unsupported having type [{getattr(having, 'type', having)}]")
 
@@ -138,7 +153,9 @@ def order_rows(columns: dict[str, list[Any]], times: np.ndarray, query: GroupByQ
     if limit is not None:
         for col in limit.columns:
             if col.dimension not in columns:
-                raise InvalidQuery(f"limitSpec orders by unknown column [{col.dimension}]", "limitSpec.columns")
+                raise InvalidQuery(
+                    f"limitSpec orders by unknown column [{col.dimension}]", "limitSpec.columns"
+                )
             ordering = col.dimension_order
             values = columns[col.dimension]
             sort_cols.append(sort_keys(values, ordering, descending=col.direction == "descending"))
@@ -171,14 +188,19 @@ class GroupByToolchest(Toolchest[GroupByQuery]):
             out.extend(self._rows(query, aggs, part, present))
         return out
 
-    def _rows(self, query: GroupByQuery, aggs: Sequence[Aggregation], part: KeyedPartial, present: tuple[str, ...]) -> list[Any]:
+    def _rows(
+        self, query: GroupByQuery, aggs: Sequence[Aggregation], part: KeyedPartial, present: tuple[str, ...]
+    ) -> list[Any]:
         n = part.keys.num_rows
         times = part.keys.column(TIME_KEY).to_numpy() if n else np.zeros(0, np.int64)
+        times = stamp(times, query.granularity, part.start)
         finals = apply_post_aggregations(aggs, part.states, query.post_aggregations, n)
         columns: dict[str, list[Any]] = {}
         for spec in query.dimensions:
             name = spec.output_name
-            columns[name] = part.keys.column(name).to_pylist() if name in part.keys.column_names else [None] * n
+            columns[name] = (
+                part.keys.column(name).to_pylist() if name in part.keys.column_names else [None] * n
+            )
         for name, fin in finals.items():
             columns[name] = fin.to_list()
         keep = np.ones(n, dtype=bool)
@@ -197,7 +219,8 @@ class GroupByToolchest(Toolchest[GroupByQuery]):
         if query.context_bool("resultAsArray"):
             include_time = not isinstance(query.granularity, AllGranularity)
             return [
-                ([times[i].item()] if include_time else []) + [columns[name][i] for name in names] for i in idx
+                ([times[i].item()] if include_time else []) + [columns[name][i] for name in names]
+                for i in idx
             ]
         return [
             {"version": "v1", "timestamp": stamps[j], "event": {name: columns[name][i] for name in names}}
@@ -205,7 +228,9 @@ class GroupByToolchest(Toolchest[GroupByQuery]):
         ]
 
 
-def _subtotal(query: GroupByQuery, aggs: Sequence[Aggregation], merged: KeyedPartial, dims: Sequence[str]) -> KeyedPartial:
+def _subtotal(
+    query: GroupByQuery, aggs: Sequence[Aggregation], merged: KeyedPartial, dims: Sequence[str]
+) -> KeyedPartial:
     """Re-group ``merged`` by time and ``dims`` only (other dimensions become null)."""
     known = {d.output_name for d in query.dimensions}
     for d in dims:
@@ -213,17 +238,17 @@ def _subtotal(query: GroupByQuery, aggs: Sequence[Aggregation], merged: KeyedPar
             raise InvalidQuery(f"subtotalsSpec names unknown dimension [{d}]", "subtotalsSpec")
     n = merged.keys.num_rows
     keys = merged.keys.select([TIME_KEY, *dims])
-    remapped_keys, states = (
-        (keys, merged.states) if n == 0 else _regroup(aggs, keys, merged.states)
-    )
+    remapped_keys, states = (keys, merged.states) if n == 0 else _regroup(aggs, keys, merged.states)
     columns = {name: remapped_keys.column(name) for name in remapped_keys.column_names}
     for spec in query.dimensions:
         if spec.output_name not in columns:
             columns[spec.output_name] = pa.nulls(remapped_keys.num_rows, pa.large_string())
-    return KeyedPartial(pa.table(columns), states)
+    return KeyedPartial(pa.table(columns), states, merged.start)
 
 
-def _regroup(aggs: Sequence[Aggregation], keys: pa.Table, states: Sequence[State]) -> tuple[pa.Table, list[State]]:
+def _regroup(
+    aggs: Sequence[Aggregation], keys: pa.Table, states: Sequence[State]
+) -> tuple[pa.Table, list[State]]:
     table, combined = combine_keyed(aggs, [keys], [list(states)])
     return table, combined
 

@@ -19,7 +19,7 @@ from grove.common.models import GranularityField, PositiveInt
 from grove.common.time import format_timestamps
 from grove.query.aggregation import State, build_aggregations
 from grove.query.base import BaseQuery, LenientBool
-from grove.query.common import selection_of, time_buckets, view_buckets
+from grove.query.common import selection_of, stamp, time_buckets, view_buckets
 from grove.query.postaggregation import apply_post_aggregations, post_aggregator_names
 from grove.query.registry import SegmentContext, Toolchest, register
 from grove.query.selection import Selection
@@ -44,13 +44,16 @@ class TimeseriesPartial:
     buckets: np.ndarray
     states: list[State]
     has_rows: np.ndarray
+    start: int | None = None  # earliest interval start seen (the timestamp of granularity "all")
 
 
 class TimeseriesToolchest(Toolchest[TimeseriesQuery]):
     query_type = "timeseries"
     model = TimeseriesQuery
 
-    def process(self, query: TimeseriesQuery, views: Sequence[SegmentView], ctx: SegmentContext) -> TimeseriesPartial:
+    def process(
+        self, query: TimeseriesQuery, views: Sequence[SegmentView], ctx: SegmentContext
+    ) -> TimeseriesPartial:
         aggs = build_aggregations(query.aggregations)
         parts = []
         for view in views:
@@ -62,7 +65,7 @@ class TimeseriesToolchest(Toolchest[TimeseriesQuery]):
             sel = Selection(rows_idx, view.lo, view.hi, groups.astype(np.int64), len(all_buckets))
             states = [agg.aggregate(view, sel) for agg in aggs]
             has_rows = np.bincount(groups, minlength=len(all_buckets)) > 0
-            parts.append(TimeseriesPartial(all_buckets, states, has_rows))
+            parts.append(TimeseriesPartial(all_buckets, states, has_rows, view.interval.start))
         return self.merge(query, parts)
 
     def merge(self, query: TimeseriesQuery, partials: Sequence[TimeseriesPartial]) -> TimeseriesPartial:
@@ -72,17 +75,15 @@ class TimeseriesToolchest(Toolchest[TimeseriesQuery]):
         if not partials:
             return TimeseriesPartial(np.zeros(0, np.int64), [a.empty(0) for a in aggs], np.zeros(0, bool))
         buckets = np.unique(np.concatenate([p.buckets for p in partials]))
-        if isinstance(query.granularity, AllGranularity) and len(buckets) > 1:
-            # One bucket for "all", stamped with the earliest start seen.
-            remaps = [np.zeros(len(p.buckets), dtype=np.int64) for p in partials]
-            buckets = buckets[:1]
-        else:
-            remaps = [np.searchsorted(buckets, p.buckets) for p in partials]
-        states = [agg.combine([p.states[i] for p in partials], remaps, len(buckets)) for i, agg in enumerate(aggs)]
+        remaps = [np.searchsorted(buckets, p.buckets) for p in partials]
+        states = [
+            agg.combine([p.states[i] for p in partials], remaps, len(buckets)) for i, agg in enumerate(aggs)
+        ]
         has_rows = np.zeros(len(buckets), dtype=bool)
         for p, remap in zip(partials, remaps, strict=True):
             np.logical_or.at(has_rows, remap, p.has_rows)
-        return TimeseriesPartial(buckets, states, has_rows)
+        starts = [p.start for p in partials if p.start is not None]
+        return TimeseriesPartial(buckets, states, has_rows, min(starts) if starts else None)
 
     def finalize(self, query: TimeseriesQuery, merged: TimeseriesPartial) -> list[Any]:
         aggs = build_aggregations(query.aggregations)
@@ -97,9 +98,12 @@ class TimeseriesToolchest(Toolchest[TimeseriesQuery]):
         states = [agg.take(st, keep) for agg, st in zip(aggs, merged.states, strict=True)]
         columns = apply_post_aggregations(aggs, states, query.post_aggregations, len(keep))
         values = {name: col.to_list() for name, col in columns.items()}
-        stamps = format_timestamps(merged.buckets[keep], query.granularity.tz)
+        stamps = format_timestamps(
+            stamp(merged.buckets[keep], query.granularity, merged.start), query.granularity.tz
+        )
         out: list[Any] = [
-            {"timestamp": stamps[i], "result": {name: vals[i] for name, vals in values.items()}} for i in range(len(keep))
+            {"timestamp": stamps[i], "result": {name: vals[i] for name, vals in values.items()}}
+            for i in range(len(keep))
         ]
         if query.context_bool("grandTotal"):
             total = [

@@ -27,6 +27,7 @@ from grove.common.time import format_timestamps
 from grove.errors import InvalidQuery
 from grove.query.aggregation import build_aggregations
 from grove.query.base import BaseQuery
+from grove.query.common import stamp
 from grove.query.ordering import sort_keys
 from grove.query.postaggregation import apply_post_aggregations, post_aggregator_names
 from grove.query.registry import SegmentContext, Toolchest, register
@@ -74,19 +75,27 @@ class TopNQuery(BaseQuery):
     post_aggregations: tuple[PostAggregator, ...] = ()
 
 
-def _ranking(metric: Any, columns: dict[str, list[Any]], dim_name: str, invert: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def _ranking(
+    metric: Any, columns: dict[str, list[Any]], dim_name: str, invert: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """(sort key ascending = best first, keep mask) for a metric spec."""
     n = len(columns[dim_name])
     if isinstance(metric, InvertedMetricSpec):
         return _ranking(metric.metric, columns, dim_name, not invert)
     if isinstance(metric, NumericMetricSpec):
         if metric.metric not in columns:
-            raise InvalidQuery(f"topN metric [{metric.metric}] is not an aggregator or post-aggregator", "metric")
+            raise InvalidQuery(
+                f"topN metric [{metric.metric}] is not an aggregator or post-aggregator", "metric"
+            )
         vals = np.array([np.nan if v is None else float(v) for v in columns[metric.metric]], dtype=np.float64)
         # Descending by default; nulls last either way.
         key = np.where(np.isnan(vals), np.inf, -vals if not invert else vals)
         return key, np.ones(n, dtype=bool)
-    ordering = metric.ordering.lower() if metric.type == "dimension" else ("alphanumeric" if metric.type == "alphaNumeric" else "lexicographic")
+    ordering = (
+        metric.ordering.lower()
+        if metric.type == "dimension"
+        else ("alphanumeric" if metric.type == "alphaNumeric" else "lexicographic")
+    )
     values = columns[dim_name]
     if metric.previous_stop is None:
         return sort_keys(values, ordering, descending=invert).astype(np.float64), np.ones(n, dtype=bool)
@@ -112,7 +121,7 @@ class TopNToolchest(Toolchest[TopNQuery]):
         if n == 0:
             return []
         dim_name = query.dimension.output_name
-        times = merged.keys.column(TIME_KEY).to_numpy()
+        times = stamp(merged.keys.column(TIME_KEY).to_numpy(), query.granularity, merged.start)
         finals = apply_post_aggregations(aggs, merged.states, query.post_aggregations, n)
         columns: dict[str, list[Any]] = {dim_name: merged.keys.column(dim_name).to_pylist()}
         for name, fin in finals.items():
@@ -125,8 +134,8 @@ class TopNToolchest(Toolchest[TopNQuery]):
             idx = np.flatnonzero((times == bucket) & keep)
             order = idx[np.lexsort((tie[idx], key[idx]))][: query.threshold]
             result = [{name: columns[name][i] for name in names} for i in order.tolist()]
-            stamp = format_timestamps(np.array([bucket]), query.granularity.tz)[0]
-            out.append({"timestamp": stamp, "result": result})
+            when = format_timestamps(np.array([bucket]), query.granularity.tz)[0]
+            out.append({"timestamp": when, "result": result})
         return out
 
 
