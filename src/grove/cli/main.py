@@ -124,6 +124,12 @@ def _positive(text: str) -> int:
     return value
 
 
+def _command(sub: Any, name: str, text: str) -> argparse.ArgumentParser:
+    """A subcommand whose one-line help is also its description (shown by --help and in docs/cli.md)."""
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=text, description=text)
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="grove", description="grove: real-time analytics for ads reporting."
@@ -135,20 +141,20 @@ def build_parser() -> argparse.ArgumentParser:
     def output_option(p: argparse.ArgumentParser, default: str = "table") -> None:
         p.add_argument("--output", choices=("table", "json"), default=default, help="output format")
 
-    p = sub.add_parser("ingest", help="run a Druid native batch ingestion spec")
+    p = _command(sub, "ingest", "run a Druid native batch ingestion spec")
     p.add_argument("spec", help="the spec file (JSON), or - for standard input")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     output_option(p)
     p.set_defaults(handler=cmd_ingest)
 
-    seg = sub.add_parser("segments", help="list segments or revert a datasource to an older version")
+    seg = _command(sub, "segments", "list segments or revert a datasource to an older version")
     seg_sub = seg.add_subparsers(dest="segments_command", required=True, metavar="SUBCOMMAND")
-    p = seg_sub.add_parser("list", help="list segments (used ones unless --all)")
+    p = _command(seg_sub, "list", "list segments (used ones unless --all)")
     p.add_argument("--datasource", help="only this datasource")
     p.add_argument("--all", action="store_true", help="include unused (overshadowed or reverted) segments")
     output_option(p)
     p.set_defaults(handler=cmd_segments_list)
-    p = seg_sub.add_parser("revert", help="make an older version visible again in an interval")
+    p = _command(seg_sub, "revert", "make an older version visible again in an interval")
     p.add_argument("--datasource", required=True)
     p.add_argument("--namespace", default="", help="the namespace to revert (default: the empty one)")
     p.add_argument("--interval", required=True, help="ISO-8601 interval, e.g. 2026-01-01/2026-01-02")
@@ -156,16 +162,16 @@ def build_parser() -> argparse.ArgumentParser:
     output_option(p)
     p.set_defaults(handler=cmd_segments_revert)
 
-    p = sub.add_parser("datasources", help="list datasources with used segments")
+    p = _command(sub, "datasources", "list datasources with used segments")
     output_option(p)
     p.set_defaults(handler=cmd_datasources)
 
-    p = sub.add_parser("quickstart", help="generate sample ad events, ingest them and run a first query")
+    p = _command(sub, "quickstart", "generate sample ad events, ingest them and run a first query")
     p.set_defaults(handler=cmd_quickstart)
 
-    gen = sub.add_parser("generate", help="generate sample data")
+    gen = _command(sub, "generate", "generate sample data")
     gen_sub = gen.add_subparsers(dest="generate_command", required=True, metavar="KIND")
-    p = gen_sub.add_parser("ads", help="realistic ad events (JSON lines, .json.gz or Parquet by suffix)")
+    p = _command(gen_sub, "ads", "realistic ad events (JSON lines, .json.gz or Parquet by suffix)")
     p.add_argument("--rows", type=_positive, default=1_000_000)
     p.add_argument("--days", type=_positive, default=7)
     p.add_argument("--seed", type=int, default=1)
