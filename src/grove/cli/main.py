@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -24,6 +25,7 @@ from rich.progress import (
 
 from grove.cli.output import console, print_json, print_segments, print_summary
 from grove.cli.progress import IngestProgress
+from grove.cli.query import add_query_command
 from grove.cli.quickstart import run_quickstart
 from grove.cluster.embedded import Database, open_database
 from grove.common.config import SETTINGS
@@ -84,8 +86,8 @@ def cmd_segments_revert(args: argparse.Namespace) -> int:
         print_json({"markedUsed": list(result.marked_used), "markedUnused": list(result.marked_unused)})
     else:
         console.print(
-            f"Reverted [{args.datasource}] {args.interval} to version {args.to_version}: "
-            f"{len(result.marked_used)} segment(s) used again, {len(result.marked_unused)} newer segment(s) unused."
+            escape(f"Reverted [{args.datasource}] {args.interval} to version {args.to_version}: ")
+            + f"{len(result.marked_used)} segment(s) used again, {len(result.marked_unused)} newer segment(s) unused."
         )
     return 0
 
@@ -97,15 +99,16 @@ def cmd_datasources(args: argparse.Namespace) -> int:
         print_json(names)
     else:
         for name in names:
-            console.print(name)
+            console.print(escape(name))
     return 0
 
 
 def cmd_generate_ads(args: argparse.Namespace) -> int:
     summary = write_ads(Path(args.out), rows=args.rows, days=args.days, seed=args.seed, start=args.start)
-    console.print(f"Wrote {args.rows:,} ad events to {args.out}")
     if args.output == "json":
-        print_json(summary)
+        print_json(summary)  # nothing else on stdout, so that it parses
+    else:
+        console.print(escape(f"Wrote {args.rows:,} ad events to {args.out}"))
     return 0
 
 
@@ -165,6 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "datasources", "list datasources with used segments")
     output_option(p)
     p.set_defaults(handler=cmd_datasources)
+
+    add_query_command(sub, _open)
 
     p = _command(sub, "quickstart", "generate sample ad events, ingest them and run a first query")
     p.set_defaults(handler=cmd_quickstart)
