@@ -58,21 +58,21 @@ class _StringSpill:
         self.count = 0
 
     def append(self, col: StringColumn, rows: int) -> None:
+        # Only the values some row of this block holds: a block may carry a wider dictionary.
+        used = np.bincount(col.codes, minlength=col.cardinality)[1:] > 0 if len(col.codes) else np.zeros(0, bool)
         dictionary = col.dictionary.cast(DICTIONARY_TYPE)
-        # Map this block's dictionary into arrival codes, adding values not seen before.
-        idx = (
-            pc.index_in(dictionary, value_set=self._known)
-            .fill_null(-1)
-            .to_numpy(zero_copy_only=False)
-            .astype(np.int64)
-        )
+        used_idx = np.flatnonzero(used)
+        values = dictionary.take(pa.array(used_idx)) if len(used_idx) < len(dictionary) else dictionary
+        # Map the used values to arrival codes, adding values not seen before.
+        idx = pc.index_in(values, value_set=self._known).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
         missing = np.flatnonzero(idx < 0)
         if len(missing):
-            new_values = dictionary.take(pa.array(missing))
+            new_values = values.take(pa.array(missing))
             idx[missing] = len(self._known) + np.arange(len(missing))
             self.values.append(new_values)
             self._known = pa.concat_arrays([self._known, new_values])
-        remap = np.concatenate([[0], idx + 1])
+        remap = np.zeros(len(dictionary) + 1, dtype=np.int64)
+        remap[used_idx + 1] = idx + 1
         self.codes.write(remap[col.codes])
         if self.lengths is not None:
             off = col.offsets if col.offsets is not None else np.arange(rows + 1, dtype=np.int64)

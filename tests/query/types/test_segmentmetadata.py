@@ -74,16 +74,8 @@ def string_facts(rows: list[dict[str, Any]], column: str) -> tuple[int, bool, An
     return len(present) + has_nulls, has_nulls, low, max(present) if present else None
 
 
-def test_default_analysis_per_segment(run: Run, flavour: str) -> None:
-    try:
-        _check_default_analysis(run)
-    except AssertionError:
-        if flavour == "merged":
-            # Known bug outside this type: merge_pieces' StreamingSegmentWriter keeps every dictionary
-            # value of the blocks it is given, so a merged partition's dictionary (and with it the
-            # cardinality and min/max it reports) includes values none of its rows hold.
-            pytest.xfail("merged segments keep dictionary values that no row holds")
-        raise
+def test_default_analysis_per_segment(run: Run) -> None:
+    _check_default_analysis(run)
 
 
 def _check_default_analysis(run: Run) -> None:
