@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from grove.ingest.batch import IngestSummary
@@ -45,7 +46,7 @@ def print_segments(records: list[SegmentRecord], output: str) -> None:
     for r in rows:
         table.add_row(
             *(
-                str(r[c])
+                escape(str(r[c]))
                 for c in (
                     "dataSource",
                     "namespace",
@@ -66,11 +67,12 @@ def print_summary(summary: IngestSummary, output: str) -> None:
         print_json(summary.to_json())
         return
     stats = summary.stats
-    table = Table(title=f"Published {len(summary.segments)} segment(s) of [{summary.datasource}]")
+    # Names are printed in brackets, which rich would otherwise read as markup and drop.
+    table = Table(title=escape(f"Published {len(summary.segments)} segment(s) of [{summary.datasource}]"))
     table.add_column("segment id", overflow="fold")
     table.add_column("rows", justify="right")
     for s in summary.segments:
-        table.add_row(str(s.id), f"{s.num_rows:,}")
+        table.add_row(escape(str(s.id)), f"{s.num_rows:,}")
     console.print(table)
     console.print(
         f"rows read {stats.rows_read:,} · ingested {stats.processed:,} (after rollup {summary.rows_after_rollup:,}) · "
@@ -81,4 +83,4 @@ def print_summary(summary: IngestSummary, output: str) -> None:
     if summary.overshadowed:
         console.print(f"{len(summary.overshadowed)} older segment(s) are now overshadowed and unused.")
     for w in summary.warnings:
-        console.print(f"[yellow]warning:[/yellow] {w}")
+        console.print(f"[yellow]warning:[/yellow] {escape(w)}")

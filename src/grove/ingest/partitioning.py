@@ -31,6 +31,7 @@ class ChunkMapper:
         self._starts = np.array([iv.start for iv in ordered], dtype=np.int64)
         self._ends = np.array([iv.end for iv in ordered], dtype=np.int64)
         self._sorted_ends = np.sort(self._ends)
+        self._reach = np.maximum.accumulate(self._ends) if len(ordered) else self._ends
         self._intervals: dict[int, Interval] = {iv.start: iv for iv in ordered}
 
     def chunk_starts(self, times: np.ndarray) -> np.ndarray:
@@ -38,9 +39,15 @@ class ChunkMapper:
         starts = self.granularity.bucket_starts(times)
         if len(self._starts):
             idx = np.searchsorted(self._starts, times, side="right") - 1
-            valid = idx >= 0
-            inside = np.zeros(len(times), dtype=bool)
-            inside[valid] = times[valid] < self._ends[idx[valid]]
+            inside = (idx >= 0) & (times < self._ends[np.maximum(idx, 0)])
+            # Visible chunks may overlap (a month chunk partly overshadowed by newer day chunks): a row
+            # past the nearest chunk before it can still lie in an earlier, longer one. Step back while
+            # some chunk at or before ``idx`` reaches past the row; the latest-starting holder wins.
+            todo = ~inside & (idx >= 0) & (times < self._reach[np.maximum(idx, 0)])
+            while todo.any():
+                idx[todo] -= 1
+                inside |= todo & (idx >= 0) & (times < self._ends[np.maximum(idx, 0)])
+                todo &= ~inside & (idx >= 0) & (times < self._reach[np.maximum(idx, 0)])
             # A row outside every existing chunk goes to the part of its bucket after the last
             # existing chunk that ends before it (the bucket may hold several such gaps).
             before = np.searchsorted(self._sorted_ends, times, side="right") - 1
