@@ -27,8 +27,9 @@ from grove.cli.output import console, print_json, print_segments, print_summary
 from grove.cli.progress import IngestProgress
 from grove.cli.query import add_query_command
 from grove.cli.quickstart import run_quickstart
+from grove.cli.serve import add_serve_options, serve
 from grove.cluster.embedded import Database, open_database
-from grove.common.config import SETTINGS
+from grove.common.config import SETTINGS, Config
 from grove.errors import GroveError, InvalidInput
 from grove.ingest.sample import write_ads
 
@@ -112,6 +113,19 @@ def cmd_generate_ads(args: argparse.Namespace) -> int:
     return 0
 
 
+def _config(args: argparse.Namespace) -> Config:
+    settings = _settings(args)
+    if getattr(args, "serve_host", None):
+        settings["host"] = args.serve_host
+    if getattr(args, "serve_port", None):
+        settings["port"] = args.serve_port
+    return Config.load(settings)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    return serve(_config(args))
+
+
 def cmd_quickstart(args: argparse.Namespace) -> int:
     with _open(args) as db:
         return run_quickstart(db, args)
@@ -170,6 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_datasources)
 
     add_query_command(sub, _open)
+
+    p = _command(sub, "serve", "run the all-in-one node: Druid's HTTP API on port 8888")
+    add_serve_options(p)
+    p.set_defaults(handler=cmd_serve)
 
     p = _command(sub, "quickstart", "generate sample ad events, ingest them and run a first query")
     p.set_defaults(handler=cmd_quickstart)

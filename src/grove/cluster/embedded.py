@@ -7,9 +7,11 @@ every write is recorded as a task in the metadata store.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -41,7 +43,9 @@ class Database:
         self.workers = WorkerPool(config.workers())
         self.segment_cache = SegmentCache(self.deep_storage, config.segment_cache)
         self.segment_source = TimelineSegmentSource(self.metadata, self.segment_cache)
-        self.query_runner = QueryRunner(self.segment_source)
+        self.query_runner = QueryRunner(self.segment_source, config.threads(), config.query_timeout_ms)
+        self._tasks: dict[str, tuple[BatchIngestion, threading.Thread]] = {}
+        self._tasks_lock = threading.Lock()
         self._clean_abandoned_work()
 
     def __enter__(self) -> Database:
@@ -51,9 +55,29 @@ class Database:
         self.close()
 
     def close(self) -> None:
+        self.stop_tasks()
         self.query_runner.close()
         self.workers.close()
         self.metadata.close()
+
+    def fail_orphaned_tasks(self, reason: str) -> list[str]:
+        """Mark FAILED the RUNNING tasks of this host whose process is gone; returns their ids."""
+        failed = []
+        host = socket.gethostname()
+        for task in self.metadata.list_tasks(status="RUNNING"):
+            where = (task.location or "").rsplit(":", 1)
+            if len(where) != 2 or where[0] != host:
+                continue
+            try:
+                pid = int(where[1])
+            except ValueError:
+                continue
+            if pid == os.getpid() and task.id in self._tasks:
+                continue
+            if pid == os.getpid() or not _alive(pid):
+                self.metadata.update_task(task.id, "FAILED", error_msg=reason)
+                failed.append(task.id)
+        return failed
 
     def _clean_abandoned_work(self) -> None:
         """Remove working folders of writes whose process is gone, and fail their task records."""
@@ -80,6 +104,49 @@ class Database:
         Raises InvalidSpec for a bad spec, IngestionFailed (or a subclass) when the write fails; a
         failed write leaves nothing visible.
         """
+        job = self._prepare(spec, progress)
+        return self._execute(job)
+
+    def submit_ingest(self, spec: Mapping[str, Any] | str | bytes | IngestionSpec) -> str:
+        """Validate a spec and run it as a background task; returns the task id at once.
+
+        The task's state (RUNNING, SUCCESS, FAILED with its error) lives in the metadata store.
+        Raises InvalidSpec (and runs nothing) when the spec is invalid, Conflict for a reused task id.
+        """
+        job = self._prepare(spec, None)
+        thread = threading.Thread(
+            target=self._run_quietly, args=(job,), name=f"task-{job.task_id}", daemon=True
+        )
+        with self._tasks_lock:
+            self._tasks[job.task_id] = (job, thread)
+        thread.start()
+        return job.task_id
+
+    def shutdown_task(self, task_id: str) -> bool:
+        """Ask a running task to stop; it ends FAILED with nothing published. False if not running here."""
+        with self._tasks_lock:
+            entry = self._tasks.get(task_id)
+        if entry is None:
+            return False
+        entry[0].cancel.set()
+        return True
+
+    def running_tasks(self) -> list[str]:
+        with self._tasks_lock:
+            return [tid for tid, (_, thread) in self._tasks.items() if thread.is_alive()]
+
+    def stop_tasks(self, timeout: float = 30.0) -> None:
+        """Shut down every running task and wait for them to end (failed, nothing published)."""
+        with self._tasks_lock:
+            entries = list(self._tasks.values())
+        for job, _ in entries:
+            job.cancel.set()
+        for _, thread in entries:
+            thread.join(timeout)
+
+    def _prepare(
+        self, spec: Mapping[str, Any] | str | bytes | IngestionSpec, progress: Progress | None
+    ) -> BatchIngestion:
         parsed = IngestionSpec.parse(spec)
         raw = dict(spec) if isinstance(spec, Mapping) else parsed.to_json()
         job = BatchIngestion(
@@ -91,10 +158,14 @@ class Database:
             progress=progress,
             raw_spec=raw,
             pool=self.workers,
+            task_id=parsed.id,
         )
         self.metadata.insert_task(
             job.task_id, parsed.type, parsed.data_source, raw, status="RUNNING", location=_location()
         )
+        return job
+
+    def _execute(self, job: BatchIngestion) -> IngestSummary:
         start = time.monotonic()
         try:
             summary = job.run()
@@ -103,10 +174,21 @@ class Database:
                 job.task_id, "FAILED", error_msg=e.message, duration_ms=_ms_since(start)
             )
             raise
+        except BaseException as e:
+            self.metadata.update_task(
+                job.task_id, "FAILED", error_msg=f"{type(e).__name__}: {e}", duration_ms=_ms_since(start)
+            )
+            raise
         self.metadata.update_task(
             job.task_id, "SUCCESS", duration_ms=_ms_since(start), report=summary.to_json()
         )
+        self.segment_source.refresh()
         return summary
+
+    def _run_quietly(self, job: BatchIngestion) -> None:
+        # A background task reports through its task record, not by raising.
+        with contextlib.suppress(Exception):
+            self._execute(job)
 
     # --- queries ----------------------------------------------------------------------------------
 

@@ -76,9 +76,14 @@ class SegmentCache:
 class TimelineSegmentSource:
     """Visible segments from the metadata store's used segments, refreshed when they change."""
 
-    def __init__(self, metadata: MetadataStore, cache: SegmentCache) -> None:
+    def __init__(
+        self, metadata: MetadataStore, cache: SegmentCache, *, refresh_on_query: bool = True
+    ) -> None:
+        """``refresh_on_query`` checks the metadata's change counter on every query (embedded use);
+        a server turns it off and calls :meth:`refresh` from a poller instead."""
         self.metadata = metadata
         self.cache = cache
+        self.refresh_on_query = refresh_on_query
         self._lock = threading.Lock()
         self._version = -1
         self._timelines: dict[str, DatasourceTimeline] = {}
@@ -100,7 +105,8 @@ class TimelineSegmentSource:
         self.cache.drop({str(d.id) for segs in by_ds.values() for d in segs})
 
     def timelines(self) -> dict[str, DatasourceTimeline]:
-        self.refresh()
+        if self.refresh_on_query or self._version < 0:
+            self.refresh()
         with self._lock:
             return dict(self._timelines)
 

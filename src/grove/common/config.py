@@ -53,6 +53,14 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("tmp_dir", str, "{home}/tmp", "Working folder for ingestion tasks (persisted pieces, merges)."),
     Setting("ingest_workers", int, 0, "Worker processes per batch ingestion; 0 means one per CPU core."),
+    Setting("host", str, "127.0.0.1", "Address `grove serve` listens on (0.0.0.0 for every interface)."),
+    Setting("port", int, 8888, "Port `grove serve` listens on."),
+    Setting("query_threads", int, 0, "Threads that process segments for queries; 0 means one per CPU core."),
+    Setting("query_concurrency", int, 0, "Queries running at once; 0 means twice the CPU cores."),
+    Setting("query_queue", int, 64, "Queries that may wait for a slot; beyond this the server answers 429."),
+    Setting("query_timeout_ms", int, 300_000, "Default query timeout in ms (a query's context.timeout wins)."),
+    Setting("max_request_bytes", int, 10 << 20, "Largest request body accepted; larger requests get 413."),
+    Setting("segment_poll_ms", int, 1000, "How often the server looks for newly published or dropped segments."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -83,6 +91,14 @@ class Config:
     segment_cache: str
     tmp_dir: str
     ingest_workers: int
+    host: str = "127.0.0.1"
+    port: int = 8888
+    query_threads: int = 0
+    query_concurrency: int = 0
+    query_queue: int = 64
+    query_timeout_ms: int = 300_000
+    max_request_bytes: int = 10 << 20
+    segment_poll_ms: int = 1000
 
     @staticmethod
     def load(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Config:
@@ -119,3 +135,9 @@ class Config:
 
     def workers(self) -> int:
         return self.ingest_workers if self.ingest_workers > 0 else max(os.cpu_count() or 1, 1)
+
+    def threads(self) -> int:
+        return self.query_threads if self.query_threads > 0 else max(os.cpu_count() or 1, 1)
+
+    def concurrency(self) -> int:
+        return self.query_concurrency if self.query_concurrency > 0 else 2 * max(os.cpu_count() or 1, 1)

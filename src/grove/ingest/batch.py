@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import threading
 import time
 import uuid
 from collections import defaultdict
@@ -188,6 +189,7 @@ class BatchIngestion:
         progress: Progress | None = None,
         raw_spec: dict[str, Any] | None = None,
         pool: WorkerPool | None = None,
+        cancel: threading.Event | None = None,
     ) -> None:
         self.spec = spec
         self.raw_spec = raw_spec if raw_spec is not None else spec.to_json()
@@ -201,6 +203,7 @@ class BatchIngestion:
         self.timings: dict[str, int] = {}
         self._pushed: list[SegmentDescriptor] = []
         self._pool = pool
+        self.cancel = cancel or threading.Event()
 
     def run(self) -> IngestSummary:
         """Run all six steps; raises a GroveError (with nothing left visible) when the write fails."""
@@ -220,6 +223,7 @@ class BatchIngestion:
             shutil.rmtree(self.work_dir, ignore_errors=True)
 
     def _stage(self, name: str) -> Callable[[], None]:
+        self._check_cancel()
         self.progress("stage", name=name)
         start = time.perf_counter()
 
@@ -280,6 +284,10 @@ class BatchIngestion:
             warnings,
         )
 
+    def _check_cancel(self) -> None:
+        if self.cancel.is_set():
+            raise IngestionFailed(f"Task [{self.task_id}] was shut down before it finished")
+
     def _append_targets(self) -> tuple[dict[Interval, AppendTarget], list[Interval]]:
         """The visible chunks of the namespace, to append into."""
         records = self.metadata.segments(self.plan.datasource, namespace=self.plan.namespace, used=True)
@@ -309,7 +317,7 @@ class BatchIngestion:
             results = [run_build_job(job, self.progress) for job in jobs]
         else:
             futures = [pool.submit(run_build_job, job) for job in jobs]
-            pool.wait(futures, self.task_id, self.progress)
+            pool.wait(futures, self.task_id, self.progress, self.cancel)
             results = [f.result() for f in futures]
         for result in results:
             pieces.extend(result.pieces)
@@ -335,7 +343,7 @@ class BatchIngestion:
                 built.extend(run_merge_job(*a))
         else:
             futures = [pool.submit(run_merge_job, *a) for a in args]
-            pool.wait(futures, self.task_id, self.progress)
+            pool.wait(futures, self.task_id, self.progress, self.cancel)
             for f in futures:
                 built.extend(f.result())
         for p in pieces:

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from multiprocessing import get_context
 from typing import Any
 
+from grove.errors import IngestionFailed
+
 Progress = Callable[..., None]
 
 _queue: Any = None
@@ -108,12 +110,21 @@ class WorkerPool:
         for f in futures:
             f.result()
 
-    def wait(self, futures: list[Future[Any]], task_id: str, progress: Progress) -> None:
-        """Wait for ``futures``, relaying the task's progress; the first failure is raised at once."""
+    def wait(
+        self, futures: list[Future[Any]], task_id: str, progress: Progress, cancel: threading.Event | None = None
+    ) -> None:
+        """Wait for ``futures``, relaying the task's progress; the first failure is raised at once.
+
+        When ``cancel`` is set, jobs not started yet are dropped and IngestionFailed is raised.
+        """
         self._listeners[task_id] = progress
         try:
             pending = set(futures)
             while pending:
+                if cancel is not None and cancel.is_set():
+                    for other in pending:
+                        other.cancel()
+                    raise IngestionFailed(f"Task [{task_id}] was shut down before it finished")
                 finished, pending = wait(pending, timeout=0.2)
                 self._drain()
                 for f in finished:

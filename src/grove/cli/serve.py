@@ -1,0 +1,47 @@
+"""``grove serve``: the all-in-one node on port 8888 (``--host``/``--port`` to change).
+
+SIGTERM or Ctrl-C shuts down gracefully: the server stops accepting connections, in-flight queries
+finish, running tasks are stopped and recorded as failed, and the metadata store is closed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Callable
+
+import uvicorn
+
+from grove.cli.output import console
+from grove.cluster.node import EmbeddedNode
+from grove.common.config import Config
+from grove.server.app import create_app
+
+_GRACE_S = 30
+
+
+def serve(config: Config, on_ready: Callable[[EmbeddedNode], None] | None = None) -> int:
+    node = EmbeddedNode(config)
+    app = create_app(node, on_ready=on_ready, grace_s=_GRACE_S)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=config.host,
+            port=config.port,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=_GRACE_S,
+            limit_concurrency=None,
+        )
+    )
+    console.print(
+        f"grove is serving [bold]{config.home}[/bold] on http://{config.host}:{config.port} (Ctrl-C to stop)"
+    )
+    server.run()
+    return 0
+
+
+def add_serve_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", dest="serve_host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", dest="serve_port", type=int, help="port to listen on (default 8888)")

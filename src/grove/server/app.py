@@ -1,0 +1,51 @@
+"""The HTTP app of the all-in-one node: Druid's API on FastAPI, errors rendered in one place."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from grove import __version__
+from grove.cluster.node import EmbeddedNode
+from grove.server.errors import install_error_handlers
+from grove.server.metrics import NodeMetrics
+from grove.server.routes import native, sql, status
+from grove.server.state import ServerState
+
+
+def create_app(
+    node: EmbeddedNode,
+    host: str | None = None,
+    *,
+    on_ready: Callable[[EmbeddedNode], None] | None = None,
+    grace_s: float = 30.0,
+) -> FastAPI:
+    """The FastAPI app serving ``node``; ``host`` is reported in error bodies (``host:port``).
+
+    When the app shuts down it closes the node: running tasks are stopped (recorded FAILED) within
+    ``grace_s``. ``on_ready`` runs once the app has started.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if on_ready is not None:
+            on_ready(node)
+        yield
+        node.close(grace_s)
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="grove",
+        version=__version__,
+        description="grove's Druid-compatible HTTP API: native queries, SQL, tasks, coordinator and status.",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    name = host or f"{node.config.host}:{node.config.port}"
+    app.state.grove = ServerState(node, NodeMetrics(), name, node.config.max_request_bytes)
+    install_error_handlers(app, name)
+    for module in (native, sql, status):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,1 @@
+"""Druid-compatible HTTP routes, one module per area."""

@@ -1,0 +1,119 @@
+"""Native queries (``POST /druid/v2/``), cancellation, and the broker's datasource views."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from grove.common.intervals import Interval
+from grove.errors import GroveError, InvalidInput, NotFound
+from grove.server.body import read_json
+from grove.server.responses import json_response
+from grove.server.state import state_of
+
+router = APIRouter(tags=["native queries"])
+
+
+async def _native(request: Request) -> Response:
+    state = state_of(request)
+    query = await read_json(request, state.max_request_bytes)
+    query_type = query.get("queryType") if isinstance(query, dict) else None
+    label = query_type if isinstance(query_type, str) else "unknown"
+    metrics = state.metrics
+    metrics.queries.labels(label).inc()
+    start = time.perf_counter()
+    metrics.running.set(state.node.admission.running)
+    try:
+        result = await anyio.to_thread.run_sync(state.node.query, query)
+    except GroveError as e:
+        metrics.errors.labels(str(e.status)).inc()
+        raise
+    finally:
+        metrics.latency.labels(label).observe(time.perf_counter() - start)
+    query_id = query.get("context", {}).get("queryId") if isinstance(query, dict) else None
+    headers = {"X-Druid-Query-Id": str(query_id)} if query_id else None
+    return json_response(result, pretty="pretty" in request.query_params, headers=headers)
+
+
+@router.post("/druid/v2/", summary="Run a native query")
+async def native_query(request: Request) -> Response:
+    """A Druid native query (JSON); ``?pretty`` indents the result."""
+    return await _native(request)
+
+
+@router.post("/druid/v2", include_in_schema=False)
+async def native_query_no_slash(request: Request) -> Response:
+    return await _native(request)
+
+
+@router.delete("/druid/v2/{query_id}", summary="Cancel a running query")
+async def cancel_query(query_id: str, request: Request) -> Response:
+    """Cancel the query whose ``context.queryId`` is ``query_id``; 202 when it was running."""
+    if not state_of(request).node.db.query_runner.cancel(query_id):
+        raise NotFound(f"No running query with id [{query_id}]")
+    return Response(status_code=202)
+
+
+def _visible(request: Request, datasource: str) -> list[Any]:
+    timelines = state_of(request).node.db.segment_source.timelines()
+    timeline = timelines.get(datasource)
+    if timeline is None:
+        raise NotFound(f"Unknown datasource [{datasource}]")
+    return timeline.visible_segments()
+
+
+@router.get("/druid/v2/datasources", summary="Queryable datasources")
+async def datasources(request: Request) -> Response:
+    return json_response(sorted(state_of(request).node.db.segment_source.timelines()))
+
+
+@router.get("/druid/v2/datasources/{datasource}", summary="Dimensions and metrics of a datasource")
+async def datasource(datasource: str, request: Request) -> Response:
+    segments = _visible(request, datasource)
+    dims: dict[str, None] = {}
+    mets: dict[str, None] = {}
+    for seg in segments:
+        dims.update(dict.fromkeys(seg.dimensions))
+        mets.update(dict.fromkeys(seg.metrics))
+    return json_response({"dimensions": sorted(dims), "metrics": sorted(mets)})
+
+
+@router.get(
+    "/druid/v2/datasources/{datasource}/candidates", summary="Segments a query over intervals would read"
+)
+async def candidates(datasource: str, request: Request, intervals: str | None = None) -> Response:
+    state = state_of(request)
+    timeline = state.node.db.segment_source.timelines().get(datasource)
+    if timeline is None:
+        raise NotFound(f"Unknown datasource [{datasource}]")
+    wanted = [Interval.eternity()]
+    if intervals:
+        try:
+            wanted = [Interval.parse(part) for part in intervals.split(",") if part.strip()]
+        except GroveError as e:
+            raise InvalidInput(f"Invalid intervals parameter: {e.message}", "intervals") from None
+    out = []
+    for iv in wanted:
+        for entry in timeline.lookup(iv):
+            for seg in entry.segments:
+                out.append(
+                    {
+                        "interval": str(entry.interval),
+                        "version": seg.version,
+                        "partitionNumber": seg.partition,
+                        "size": seg.size,
+                        "locations": [
+                            {
+                                "name": state.host,
+                                "host": state.host,
+                                "tier": "_default_tier",
+                                "type": "historical",
+                            }
+                        ],
+                    }
+                )
+    return json_response(out)
