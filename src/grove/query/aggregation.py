@@ -27,8 +27,10 @@ import pyarrow.compute as pc
 from grove.errors import InvalidQuery, Unsupported
 from grove.query import kernels as K
 from grove.query.expression import Expr, parse_expression
+from grove.query.grouping import dimension_codes
 from grove.query.selection import Selection
 from grove.query.spec import aggregators as A
+from grove.query.spec import dimensions as D
 from grove.query.view import TIME, SegmentView
 from grove.segment.columns import NumericColumn, SketchColumn, StringColumn
 from grove.segment.hashing import hash_array, hash_numbers
@@ -154,7 +156,11 @@ def numeric_input(view: SegmentView, field_name: str | None, expression: Expr | 
         # Druid parses string values as numbers; parse each dictionary value once.
         if col.multi_value:
             raise Unsupported(f"Numeric aggregation over multi-value column [{field_name}] is not supported")
-        parsed = pc.cast(col.dictionary, pa.float64(), safe=False) if len(col.dictionary) else pa.array([], pa.float64())
+        parsed = (
+            pc.cast(col.dictionary, pa.float64(), safe=False)
+            if len(col.dictionary)
+            else pa.array([], pa.float64())
+        )
         numbers = np.concatenate([[np.nan], _to_float(parsed)])
         valid = ~np.isnan(numbers)
         values = np.nan_to_num(numbers).astype(dtype)[col.codes[view.lo : view.hi]]
@@ -177,7 +183,14 @@ def _arrow_numbers(arr: pa.Array, dtype: Any, base: int) -> _Numbers:
     return _Numbers(np.ascontiguousarray(values, dtype=dtype), nulls, base)
 
 
-def _run(kernel_rows: Callable[..., None], kernel_range: Callable[..., None], src: _Numbers, sel: Selection, out: np.ndarray, counts: np.ndarray) -> None:
+def _run(
+    kernel_rows: Callable[..., None],
+    kernel_range: Callable[..., None],
+    src: _Numbers,
+    sel: Selection,
+    out: np.ndarray,
+    counts: np.ndarray,
+) -> None:
     if sel.rows is None:
         kernel_range(src.values, sel.lo - src.base, sel.groups, src.nulls, out, counts)
     else:
@@ -232,7 +245,9 @@ class _NumericBase(Aggregation):
         return np.inf if self.op == "min" else -np.inf
 
     def empty(self, num_groups: int) -> NumState:
-        return NumState(np.full(num_groups, self._identity(), dtype=self._dtype()), np.zeros(num_groups, dtype=np.int64))
+        return NumState(
+            np.full(num_groups, self._identity(), dtype=self._dtype()), np.zeros(num_groups, dtype=np.int64)
+        )
 
     def take(self, state: State, idx: np.ndarray) -> NumState:
         assert isinstance(state, NumState)
@@ -255,8 +270,18 @@ class _NumericBase(Aggregation):
         if nulls.any() and self.op != "sum":
             values = np.where(nulls, 0, values)
         if self.kind == "float":
-            values = values.astype(np.float32).astype(np.float64)
+            values = float_as_printed(values)
         return Finalized(values, nulls if nulls.any() else None)
+
+
+def float_as_printed(values: np.ndarray) -> np.ndarray:
+    """Values rounded to 32-bit floats, as the doubles of their shortest decimal form.
+
+    Druid's float aggregators return a Java float, which its JSON prints in the shortest form
+    (``0.1``, not the float's exact double ``0.10000000149011612``); Arrow prints floats that way.
+    """
+    printed = pc.cast(pa.array(values.astype(np.float32), pa.float32()), pa.string())
+    return np.asarray(pc.cast(printed, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
 class NumericAggregation(_NumericBase):
@@ -268,13 +293,19 @@ class NumericAggregation(_NumericBase):
         self.op = model.op
         self.result_type = self.kind
         self.field = model.field_name
-        self.expression = parse_expression(model.expression, f"{path}.expression") if model.expression else None
+        self.expression = (
+            parse_expression(model.expression, f"{path}.expression") if model.expression else None
+        )
 
     def aggregate(self, view: SegmentView, sel: Selection) -> NumState:
         compute_kind = "long" if self.kind == "long" else "double"
         src = numeric_input(view, self.field, self.expression, compute_kind)
         state = self.empty(sel.num_groups)
-        kernels = {"sum": (K.sum_rows, K.sum_range), "min": (K.min_rows, K.min_range), "max": (K.max_rows, K.max_range)}
+        kernels = {
+            "sum": (K.sum_rows, K.sum_range),
+            "min": (K.min_rows, K.min_range),
+            "max": (K.max_rows, K.max_range),
+        }
         kr, kg = kernels[self.op]
         _run(kr, kg, src, sel, state.values, state.counts)
         return state
@@ -325,17 +356,33 @@ class FirstLastAggregation(Aggregation):
             col = view.column(self.field)
             codes_src = _string_codes(col, view)
             out = np.zeros(g, dtype=np.int64)
-            K.first_last_rows(codes_src.values, times, rows, sel.groups, codes_src.nulls, out, out_time, counts, self.last)
+            K.first_last_rows(
+                codes_src.values, times, rows, sel.groups, codes_src.nulls, out, out_time, counts, self.last
+            )
             values = _decode_strings(col, out, counts, self.max_bytes)
             return FirstLastState(values, out_time, counts)
         src = numeric_input(view, self.field, None, "long" if self.kind == "long" else "double")
         out_num = np.zeros(g, dtype=src.values.dtype)
         shifted_times = times if src.base == 0 else times[src.base :]
-        K.first_last_rows(src.values, shifted_times, rows - src.base, sel.groups, src.nulls, out_num, out_time, counts, self.last)
+        K.first_last_rows(
+            src.values,
+            shifted_times,
+            rows - src.base,
+            sel.groups,
+            src.nulls,
+            out_num,
+            out_time,
+            counts,
+            self.last,
+        )
         return FirstLastState(out_num, out_time, counts)
 
     def empty(self, num_groups: int) -> FirstLastState:
-        values: Any = pa.nulls(num_groups, pa.large_string()) if self.kind == "string" else np.zeros(num_groups, np.float64 if self.kind != "long" else np.int64)
+        values: Any = (
+            pa.nulls(num_groups, pa.large_string())
+            if self.kind == "string"
+            else np.zeros(num_groups, np.float64 if self.kind != "long" else np.int64)
+        )
         return FirstLastState(values, np.zeros(num_groups, np.int64), np.zeros(num_groups, np.int64))
 
     def take(self, state: State, idx: np.ndarray) -> FirstLastState:
@@ -343,7 +390,9 @@ class FirstLastAggregation(Aggregation):
         values = state.values.take(pa.array(idx)) if isinstance(state.values, pa.Array) else state.values[idx]
         return FirstLastState(values, state.times[idx], state.counts[idx])
 
-    def combine(self, states: Sequence[State], remaps: Sequence[np.ndarray], num_groups: int) -> FirstLastState:
+    def combine(
+        self, states: Sequence[State], remaps: Sequence[np.ndarray], num_groups: int
+    ) -> FirstLastState:
         # Concatenate candidates and keep, per group, the earliest (latest) non-empty one.
         cand_groups, cand_times, cand_idx, cand_counts = [], [], [], []
         values_parts: list[Any] = []
@@ -368,7 +417,11 @@ class FirstLastAggregation(Aggregation):
         out = self.empty(num_groups)
         win_groups = groups[winners]
         if self.kind == "string":
-            all_values = pa.concat_arrays([v.cast(pa.large_string()) for v in values_parts]) if values_parts else pa.array([], pa.large_string())
+            all_values = (
+                pa.concat_arrays([v.cast(pa.large_string()) for v in values_parts])
+                if values_parts
+                else pa.array([], pa.large_string())
+            )
             vals = np.empty(num_groups, dtype=object)
             vals[:] = None
             picked = all_values.take(pa.array(winners)).to_pylist()
@@ -421,10 +474,22 @@ class HllAggregation(Aggregation):
 
     result_type = "double"
 
-    def __init__(self, name: str, fields: Sequence[str], lgk: int, *, round_: bool, finalize: bool, by_row: bool = False,
-                 kind: str = "HLLSketch") -> None:
+    def __init__(
+        self,
+        name: str,
+        fields: Sequence[str],
+        lgk: int,
+        *,
+        round_: bool,
+        finalize: bool,
+        by_row: bool = False,
+        kind: str = "HLLSketch",
+        specs: Sequence[Any] | None = None,
+    ) -> None:
         self.name = name
         self.fields = list(fields)
+        # cardinality's dimension specs, parallel to ``fields`` (None: read the column as it is)
+        self.specs = list(specs) if specs is not None else [None] * len(self.fields)
         self.lgk = lgk
         self.round = round_
         self.should_finalize = finalize
@@ -435,26 +500,43 @@ class HllAggregation(Aggregation):
     def empty(self, num_groups: int) -> HllState:
         if num_groups * (1 << self.lgk) <= _DENSE_HLL_LIMIT:
             return HllState(self.lgk, registers=np.zeros((num_groups, 1 << self.lgk), dtype=np.uint8))
-        return HllState(self.lgk, sparse=SketchArray("hll", self.lgk, np.zeros(num_groups + 1, np.int64), np.zeros(0, np.uint32)))
+        return HllState(
+            self.lgk,
+            sparse=SketchArray("hll", self.lgk, np.zeros(num_groups + 1, np.int64), np.zeros(0, np.uint32)),
+        )
 
     def _entries(self, view: SegmentView, sel: Selection) -> tuple[np.ndarray, np.ndarray]:
         """(group, packed entry) pairs of the selection at this aggregation's lgK."""
         groups_parts, entry_parts = [], []
         rows = sel.row_numbers()
         hashes_by_row: list[tuple[np.ndarray, np.ndarray]] = []
-        for fname in self.fields:
+        for fname, spec in zip(self.fields, self.specs, strict=True):
             col = view.column(fname) if fname != TIME else None
+            if spec is not None:
+                hashes, valid, parents = _spec_hashes(view, sel, spec)
+                if self.by_row:
+                    hashes_by_row.append((hashes, parents))
+                    continue
+                groups_parts.append(sel.groups[parents[valid]])
+                entry_parts.append(hll_entries(hashes[valid], self.lgk))
+                continue
             if isinstance(col, SketchColumn):
                 sk = col.sketches
                 if sk.kind != "hll":
                     raise InvalidQuery(f"Column [{fname}] holds theta sketches, not HLL sketches")
                 lengths = sk.lengths()[rows]
                 starts = sk.offsets[:-1][rows]
-                idx = np.repeat(starts, lengths) + (np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths))
+                idx = np.repeat(starts, lengths) + (
+                    np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+                )
                 entries = sk.entries[idx].astype(np.uint32)
                 grp = np.repeat(sel.groups, lengths)
                 if sk.param != self.lgk:
-                    entries = downsample_hll(entries, sk.param, self.lgk) if sk.param > self.lgk else _upsample_error(fname)
+                    entries = (
+                        downsample_hll(entries, sk.param, self.lgk)
+                        if sk.param > self.lgk
+                        else _upsample_error(fname)
+                    )
                 groups_parts.append(grp)
                 entry_parts.append(entries)
                 continue
@@ -482,7 +564,13 @@ class HllAggregation(Aggregation):
         state = self.empty(sel.num_groups)
         if state.registers is not None:
             if len(entries):
-                K.hll_rows(np.arange(len(entries) + 1, dtype=np.int64), entries, np.arange(len(entries), dtype=np.int64), groups, state.registers)
+                K.hll_rows(
+                    np.arange(len(entries) + 1, dtype=np.int64),
+                    entries,
+                    np.arange(len(entries), dtype=np.int64),
+                    groups,
+                    state.registers,
+                )
             return state
         return HllState(self.lgk, sparse=hll_union_groups(groups, entries, sel.num_groups, self.lgk))
 
@@ -496,7 +584,9 @@ class HllAggregation(Aggregation):
     def combine(self, states: Sequence[State], remaps: Sequence[np.ndarray], num_groups: int) -> HllState:
         lgk = min([s.lgk for s in states if isinstance(s, HllState)] + [self.lgk])
         dense = num_groups * (1 << lgk) <= _DENSE_HLL_LIMIT
-        if dense and all(isinstance(s, HllState) and s.registers is not None and s.lgk == lgk for s in states):
+        if dense and all(
+            isinstance(s, HllState) and s.registers is not None and s.lgk == lgk for s in states
+        ):
             out = np.zeros((num_groups, 1 << lgk), dtype=np.uint8)
             for st, remap in zip(states, remaps, strict=True):
                 assert isinstance(st, HllState) and st.registers is not None
@@ -556,7 +646,9 @@ def downsample_hll(entries: np.ndarray, from_lgk: int, to_lgk: int) -> np.ndarra
     return ((new_reg.astype(np.uint32) << np.uint32(6)) | new_rho.astype(np.uint32)).astype(np.uint32)
 
 
-def _value_hashes(view: SegmentView, name: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _value_hashes(
+    view: SegmentView, name: str, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Hashes of a column's values at ``rows``: (hashes, valid mask, index of the row of each)."""
     if name == TIME:
         return hash_numbers(view.segment.time()[rows]), np.ones(len(rows), bool), np.arange(len(rows))
@@ -571,7 +663,9 @@ def _value_hashes(view: SegmentView, name: str, rows: np.ndarray) -> tuple[np.nd
             return by_code[codes], codes != 0, np.arange(len(rows))
         lengths = np.diff(col.offsets)[rows]
         starts = col.offsets[:-1][rows]
-        idx = np.repeat(starts, lengths) + (np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths))
+        idx = np.repeat(starts, lengths) + (
+            np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        )
         codes = col.codes[idx]
         return by_code[codes], codes != 0, np.repeat(np.arange(len(rows)), lengths)
     if isinstance(col, NumericColumn):
@@ -579,6 +673,15 @@ def _value_hashes(view: SegmentView, name: str, rows: np.ndarray) -> tuple[np.nd
         valid = ~col.nulls[rows] if col.nulls is not None else np.ones(len(rows), bool)
         return hash_numbers(values), valid, np.arange(len(rows))
     raise InvalidQuery(f"Column [{name}] holds sketches of another kind")
+
+
+def _spec_hashes(view: SegmentView, sel: Selection, spec: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hashes of a dimension spec's values over the selection (as :func:`_value_hashes`)."""
+    dc = dimension_codes(spec, view, sel)
+    by_code, valid_code = hash_array(dc.values)
+    hashes = np.where(valid_code, by_code, np.uint64(0))[dc.codes]
+    parents = np.arange(len(dc.codes), dtype=np.int64) if dc.positions is None else dc.positions
+    return hashes, valid_code[dc.codes], parents
 
 
 class ThetaAggregation(Aggregation):
@@ -591,7 +694,9 @@ class ThetaAggregation(Aggregation):
         self.should_finalize = model.should_finalize
 
     def empty(self, num_groups: int) -> ThetaState:
-        return ThetaState(SketchArray("theta", self.size, np.zeros(num_groups + 1, np.int64), np.zeros(0, np.uint64)))
+        return ThetaState(
+            SketchArray("theta", self.size, np.zeros(num_groups + 1, np.int64), np.zeros(0, np.uint64))
+        )
 
     def aggregate(self, view: SegmentView, sel: Selection) -> ThetaState:
         rows = sel.row_numbers()
@@ -606,9 +711,13 @@ class ThetaAggregation(Aggregation):
             if taken.thetas is not None:
                 thetas = np.full(sel.num_groups, np.iinfo(np.uint64).max, dtype=np.uint64)
                 np.minimum.at(thetas, sel.groups, taken.thetas)
-            return ThetaState(theta_union_groups(sel.groups[parents], taken.entries, sel.num_groups, self.size, thetas))
+            return ThetaState(
+                theta_union_groups(sel.groups[parents], taken.entries, sel.num_groups, self.size, thetas)
+            )
         hashes, valid, parents = _value_hashes(view, self.field, rows)
-        return ThetaState(theta_union_groups(sel.groups[parents[valid]], hashes[valid], sel.num_groups, self.size))
+        return ThetaState(
+            theta_union_groups(sel.groups[parents[valid]], hashes[valid], sel.num_groups, self.size)
+        )
 
     def take(self, state: State, idx: np.ndarray) -> ThetaState:
         assert isinstance(state, ThetaState)
@@ -632,7 +741,14 @@ class ThetaAggregation(Aggregation):
         assert isinstance(state, ThetaState)
         if not self.should_finalize:
             sk = state.sketches
-            return Finalized([base64.b64encode(sk.entries[sk.offsets[i] : sk.offsets[i + 1]].astype("<u8").tobytes()).decode() for i in range(len(sk))])
+            return Finalized(
+                [
+                    base64.b64encode(
+                        sk.entries[sk.offsets[i] : sk.offsets[i + 1]].astype("<u8").tobytes()
+                    ).decode()
+                    for i in range(len(sk))
+                ]
+            )
         return Finalized(theta_estimate(state.sketches))
 
     def raw(self, state: State) -> Any:
@@ -680,13 +796,31 @@ def build_aggregation(model: Any, path: str) -> Aggregation:
     if isinstance(model, A.FilteredAggregator):
         return FilteredAggregation(model, build_aggregation(model.aggregator, f"{path}.aggregator"))
     if isinstance(model, A.HyperUniqueAggregator):
-        return HllAggregation(model.name, [model.field_name], HLL_DEFAULT_LGK, round_=model.round, finalize=True, kind="hyperUnique")
+        return HllAggregation(
+            model.name,
+            [model.field_name],
+            HLL_DEFAULT_LGK,
+            round_=model.round,
+            finalize=True,
+            kind="hyperUnique",
+        )
     if isinstance(model, A.HllSketchAggregator):
-        return HllAggregation(model.name, [model.field_name], model.lg_k, round_=model.round, finalize=model.should_finalize)
+        return HllAggregation(
+            model.name, [model.field_name], model.lg_k, round_=model.round, finalize=model.should_finalize
+        )
     if isinstance(model, A.CardinalityAggregator):
-        if any(getattr(f, "extraction_fn", None) is not None for f in model.fields):
-            raise Unsupported(f"cardinality over extraction dimension specs is not supported at {path}.fields")
-        return HllAggregation(model.name, [f.dimension for f in model.fields], HLL_DEFAULT_LGK, round_=model.round, finalize=True, by_row=model.by_row, kind="cardinality")
+        # Plain column names read the column (sketch columns included); other specs are evaluated.
+        specs = [None if isinstance(f, D.DefaultDimensionSpec) else f for f in model.fields]
+        return HllAggregation(
+            model.name,
+            [f.dimension for f in model.fields],
+            HLL_DEFAULT_LGK,
+            round_=model.round,
+            finalize=True,
+            by_row=model.by_row,
+            kind="cardinality",
+            specs=specs,
+        )
     if isinstance(model, A.ThetaSketchAggregator):
         return ThetaAggregation(model, path)
     raise Unsupported(f"Aggregator type [{getattr(model, 'type', model)}] is not supported at {path}.type")
@@ -699,4 +833,3 @@ def build_aggregations(models: Sequence[Any], path: str = "aggregations") -> lis
     if dup:
         raise InvalidQuery(f"Duplicate aggregator name [{sorted(dup)[0]}] in {path}", path)
     return out
-

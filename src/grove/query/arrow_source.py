@@ -22,7 +22,9 @@ TIME = "__time"
 class ArrowColumns:
     """Columns by name from ``lookup`` (an Arrow array, or None when absent); ``__time`` from ``times``."""
 
-    def __init__(self, lookup: Callable[[str], pa.Array | None], num_rows: int, times: np.ndarray | None = None) -> None:
+    def __init__(
+        self, lookup: Callable[[str], pa.Array | None], num_rows: int, times: np.ndarray | None = None
+    ) -> None:
         self._lookup = lookup
         self._num_rows = num_rows
         self._times = times

@@ -39,7 +39,9 @@ def _datasource(value: Any) -> Any:
             for item in names:
                 out.extend(_datasource(item))
             return tuple(dict.fromkeys(out))
-        raise unsupported(f"Datasource type [{kind}] is not supported by grove; use a table or a union", field="type")
+        raise unsupported(
+            f"Datasource type [{kind}] is not supported by grove; use a table or a union", field="type"
+        )
     raise invalid("expected a datasource name or object")
 
 

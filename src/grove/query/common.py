@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from grove.common.granularity import AllGranularity, Granularity, NoneGranularity
+from grove.common.intervals import Interval
 from grove.query.aggregation import Aggregation, State
 from grove.query.rows import Rows
 from grove.query.selection import Selection
@@ -37,14 +38,37 @@ def time_buckets(view: SegmentView, rows_idx: np.ndarray | None, granularity: Gr
     return granularity.bucket_starts(times)
 
 
+def data_interval(view: SegmentView) -> Interval | None:
+    """The view's interval clipped to the segment's first and last row (None when they miss it).
+
+    Druid's cursors cover only this part of a query interval: a timeseries fills the empty buckets
+    inside it, not those "completely outside the data interval" (timeseriesquery.md), and granularity
+    ``all`` stamps its one bucket with its start (topN/timeseries timestamps are the first row's time
+    when the query starts earlier).
+    """
+    times = view.segment.time()
+    if len(times) == 0:
+        return None
+    start = max(view.interval.start, int(times[0]))
+    end = min(view.interval.end, int(times[-1]) + 1)
+    return Interval(start, end) if start < end else None
+
+
+def data_start(view: SegmentView) -> int | None:
+    """Start of :func:`data_interval` (the timestamp of granularity ``all`` for this view)."""
+    iv = data_interval(view)
+    return None if iv is None else iv.start
+
+
 def view_buckets(view: SegmentView, granularity: Granularity, limit: int = 1_000_000) -> np.ndarray:
-    """Every bucket start of the view's interval (the buckets a timeseries fills when empty)."""
+    """Every bucket start of the view's data interval (the buckets a timeseries fills when empty)."""
+    data = data_interval(view)
+    if data is None or isinstance(granularity, NoneGranularity):
+        return np.zeros(0, dtype=np.int64)
     if isinstance(granularity, AllGranularity):
         return np.array([ALL_BUCKET], dtype=np.int64)
-    if isinstance(granularity, NoneGranularity):
-        return np.zeros(0, dtype=np.int64)
     out = []
-    for iv in granularity.iterate(view.interval):
+    for iv in granularity.iterate(data):
         out.append(iv.start)
         if len(out) > limit:
             break

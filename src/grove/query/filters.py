@@ -335,6 +335,12 @@ def _compare_bounds(
 
 
 def _bound(e: FilterEngine, f: F.BoundFilter) -> Match:
+    # Druid's bound filter orders null before every value, so without a lower bound it matches null
+    # (filters.md: "the bound filter matches null values if you don't specify a lower bound").
+    return _bound_match(e, f, matches_null=f.lower is None)
+
+
+def _bound_match(e: FilterEngine, f: F.BoundFilter, *, matches_null: bool) -> Match:
     col = e.column(f.dimension)
     if f.ordering == "numeric":
         lower, upper = _as_number(f.lower), _as_number(f.upper)
@@ -346,6 +352,7 @@ def _bound(e: FilterEngine, f: F.BoundFilter) -> Match:
             return e.numeric_predicate(
                 f.dimension,
                 lambda v: _compare_bounds(v.astype(np.float64), lower, upper, f.lower_strict, f.upper_strict),
+                matches_null=matches_null,
             )
 
         def numeric(values: pa.Array) -> np.ndarray:
@@ -353,7 +360,9 @@ def _bound(e: FilterEngine, f: F.BoundFilter) -> Match:
             with np.errstate(invalid="ignore"):
                 return _compare_bounds(nums, lower, upper, f.lower_strict, f.upper_strict) & ~np.isnan(nums)
 
-        return e.string_predicate(f.dimension, numeric, extraction_fn=f.extraction_fn)
+        return e.string_predicate(
+            f.dimension, numeric, matches_null=matches_null, extraction_fn=f.extraction_fn
+        )
     if f.ordering == "lexicographic":
 
         def lexicographic(values: pa.Array) -> np.ndarray:
@@ -366,7 +375,9 @@ def _bound(e: FilterEngine, f: F.BoundFilter) -> Match:
                 out &= cmp(values, pa.scalar(f.upper, values.type)).to_numpy(zero_copy_only=False)
             return out
 
-        return e.string_predicate(f.dimension, lexicographic, extraction_fn=f.extraction_fn)
+        return e.string_predicate(
+            f.dimension, lexicographic, matches_null=matches_null, extraction_fn=f.extraction_fn
+        )
     key = _ORDERING_KEYS[f.ordering]
 
     def ordered(values: pa.Array) -> np.ndarray:
@@ -383,7 +394,7 @@ def _bound(e: FilterEngine, f: F.BoundFilter) -> Match:
             out.append(ok)
         return np.asarray(out, dtype=bool)
 
-    return e.string_predicate(f.dimension, ordered, extraction_fn=f.extraction_fn)
+    return e.string_predicate(f.dimension, ordered, matches_null=matches_null, extraction_fn=f.extraction_fn)
 
 
 def _alphanumeric_key(value: str | None) -> Any:
@@ -464,7 +475,7 @@ def _range(e: FilterEngine, f: F.RangeFilter) -> Match:
         lower_strict=f.lower_open,
         upper_strict=f.upper_open,
     )
-    return _bound(e, bound)
+    return _bound_match(e, bound, matches_null=False)  # range never matches null (filters.md)
 
 
 def _null(e: FilterEngine, f: F.NullFilter) -> Match:

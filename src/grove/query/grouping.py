@@ -61,7 +61,9 @@ def _string_entries(col: StringColumn, sel: Selection) -> tuple[np.ndarray | Non
 
 def dimension_codes(spec: Any, view: SegmentView, sel: Selection) -> DimensionCodes:
     """Evaluate a dimension spec over the selected rows of a view."""
-    if isinstance(spec, D.ListFilteredDimensionSpec | D.RegexFilteredDimensionSpec | D.PrefixFilteredDimensionSpec):
+    if isinstance(
+        spec, D.ListFilteredDimensionSpec | D.RegexFilteredDimensionSpec | D.PrefixFilteredDimensionSpec
+    ):
         inner = dimension_codes(spec.delegate, view, sel)
         return _filter_values(spec, inner)
     name = spec.dimension
@@ -119,7 +121,9 @@ def _map_values(dc: DimensionCodes, mapped: pa.Array) -> DimensionCodes:
 
 def _lookup(spec: D.LookupDimensionSpec, values: pa.Array) -> pa.Array:
     if spec.lookup is None:
-        raise Unsupported(f"Registered lookup [{spec.name}] is not defined in grove; use an inline map lookup")
+        raise Unsupported(
+            f"Registered lookup [{spec.name}] is not defined in grove; use an inline map lookup"
+        )
     table = dict(spec.lookup.map)
     opts: LookupOptions = spec
     out: list[str | None] = []
@@ -180,7 +184,9 @@ def _with_output_type(dc: DimensionCodes, output_type: str) -> DimensionCodes:
     if output_type == "FLOAT":
         target = pa.float32()
     if pa.types.is_string(t) or pa.types.is_large_string(t):
-        numbers = pc.cast(dc.values, pa.float64(), safe=False) if len(dc.values) else pa.array([], pa.float64())
+        numbers = (
+            pc.cast(dc.values, pa.float64(), safe=False) if len(dc.values) else pa.array([], pa.float64())
+        )
         converted = numbers.cast(target, safe=False)
     else:
         converted = dc.values.cast(target, safe=False)
@@ -197,7 +203,11 @@ class Grouped:
 
 
 def group_rows(
-    sel: Selection, keys: Sequence[DimensionCodes], *, bucket: np.ndarray | None = None, bucket_values: pa.Array | None = None
+    sel: Selection,
+    keys: Sequence[DimensionCodes],
+    *,
+    bucket: np.ndarray | None = None,
+    bucket_values: pa.Array | None = None,
 ) -> Grouped:
     """Group the selection by ``keys`` (and a leading time ``bucket`` code per selected row)."""
     all_keys: list[DimensionCodes] = []

@@ -23,12 +23,18 @@ def _version(value: str) -> tuple[Any, ...]:
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"[.\-_]", value))
 
 
-def sort_keys(values: list[Any] | np.ndarray | pa.Array, ordering: str = "lexicographic", descending: bool = False) -> np.ndarray:
+def sort_keys(
+    values: list[Any] | np.ndarray | pa.Array, ordering: str = "lexicographic", descending: bool = False
+) -> np.ndarray:
     """An int64 rank per value such that sorting ranks ascending sorts the values as asked.
 
     Nulls sort first ascending (last descending), as in Druid.
     """
-    arr = values if isinstance(values, pa.Array) else pa.array(values if isinstance(values, list) else values.tolist())
+    arr = (
+        values
+        if isinstance(values, pa.Array)
+        else pa.array(values if isinstance(values, list) else values.tolist())
+    )
     n = len(arr)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
@@ -38,7 +44,9 @@ def sort_keys(values: list[Any] | np.ndarray | pa.Array, ordering: str = "lexico
     t = dictionary.type
     plain_numbers = pa.types.is_integer(t) or pa.types.is_floating(t)
     plain_strings = pa.types.is_string(t) or pa.types.is_large_string(t)
-    if (ordering == "lexicographic" and (plain_strings or plain_numbers)) or (ordering == "numeric" and plain_numbers):
+    if (ordering == "lexicographic" and (plain_strings or plain_numbers)) or (
+        ordering == "numeric" and plain_numbers
+    ):
         # Distinct values never tie here, so their sorted position is their rank; nulls rank first.
         sorted_idx = pc.array_sort_indices(dictionary, null_placement="at_start").to_numpy()
         rank = np.empty(len(dictionary), dtype=np.int64)
@@ -51,10 +59,12 @@ def sort_keys(values: list[Any] | np.ndarray | pa.Array, ordering: str = "lexico
         if v is None:
             return (0,)
         if ordering == "numeric":
+            # sorting-orders.md: unparseable values sort like nulls, before numbers, and among
+            # themselves lexicographically.
             try:
-                return (1, float(v), "")
+                return (2, float(v))
             except (TypeError, ValueError):
-                return (2, 0.0, str(v))
+                return (1, str(v).encode())
         if isinstance(v, int | float) and ordering == "lexicographic":
             return (1, v)
         s = str(v)

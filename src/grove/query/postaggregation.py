@@ -69,6 +69,8 @@ class _Context:
         self.n = n
         self.raw: dict[str, Value] = {}
         self.final: dict[str, Value] = {}
+        # Aggregators asked to round their estimates (hyperUniqueCardinality inherits it).
+        self.rounded = {a.name for a in aggs if getattr(getattr(a, "inner", a), "round", False) is True}
         for agg, st in zip(aggs, states, strict=True):
             fin = agg.finalize(st)
             self.final[agg.name] = fin
@@ -92,12 +94,20 @@ def _eval(pa_model: Any, ctx: _Context) -> Value:
     if isinstance(pa_model, P.FinalizingFieldAccessPostAggregator):
         return ctx.lookup(pa_model.field_name, finalized=True)
     if isinstance(pa_model, P.ConstantPostAggregator):
-        return Num(np.full(ctx.n, float(pa_model.value)) if isinstance(pa_model.value, float) else np.full(ctx.n, pa_model.value))
+        return Num(
+            np.full(ctx.n, float(pa_model.value))
+            if isinstance(pa_model.value, float)
+            else np.full(ctx.n, pa_model.value)
+        )
     if isinstance(pa_model, P.ArithmeticPostAggregator):
         return _arithmetic(pa_model, ctx)
     if isinstance(pa_model, P.HyperUniqueCardinalityPostAggregator):
         v = ctx.lookup(pa_model.field_name, finalized=False)
-        return Num(_num(v, pa_model.field_name).values.astype(np.float64))
+        estimates = _num(v, pa_model.field_name).values.astype(np.float64)
+        # "inherits the rounding behavior of the aggregator it references" (post-aggregations.md)
+        if pa_model.field_name in ctx.rounded:
+            return Num(np.rint(estimates).astype(np.int64))
+        return Num(estimates)
     if isinstance(pa_model, P.HllSketchEstimatePostAggregator):
         v = _eval(pa_model.field, ctx)
         est = _num(v, "field").values.astype(np.float64)
@@ -127,7 +137,14 @@ def _eval(pa_model: Any, ctx: _Context) -> Value:
         return ThetaState(acc)
     if isinstance(pa_model, P.GreatestLeastPostAggregator):
         nums = [_num(_eval(f, ctx), "fields") for f in pa_model.fields]
-        stacked = np.vstack([np.where(x.nulls, np.nan, x.values.astype(np.float64)) if x.nulls is not None else x.values.astype(np.float64) for x in nums])
+        stacked = np.vstack(
+            [
+                np.where(x.nulls, np.nan, x.values.astype(np.float64))
+                if x.nulls is not None
+                else x.values.astype(np.float64)
+                for x in nums
+            ]
+        )
         all_null = np.isnan(stacked).all(axis=0)
         filled = np.where(np.isnan(stacked), -np.inf if "Greatest" in pa_model.type else np.inf, stacked)
         out = filled.max(axis=0) if "Greatest" in pa_model.type else filled.min(axis=0)

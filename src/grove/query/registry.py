@@ -87,7 +87,9 @@ def toolchest_for(query_type: Any) -> Toolchest[Any]:
     found = _REGISTRY.get(query_type)
     if found is None:
         known = ", ".join(sorted(_REGISTRY))
-        raise InvalidQuery(f"Unknown query type [{query_type}] at queryType; known types: {known}", "queryType")
+        raise InvalidQuery(
+            f"Unknown query type [{query_type}] at queryType; known types: {known}", "queryType"
+        )
     return found
 
 

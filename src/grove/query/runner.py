@@ -21,7 +21,7 @@ import orjson
 
 from grove.common.intervals import Interval
 from grove.common.models import parse_model
-from grove.errors import GroveError, InvalidQuery, NotFound, QueryCancelled, QueryTimeout
+from grove.errors import GroveError, InvalidInput, InvalidQuery, NotFound, QueryCancelled, QueryTimeout
 from grove.query.base import BaseQuery
 from grove.query.registry import SegmentContext, Toolchest, toolchest_for
 from grove.query.view import SegmentView, VirtualColumnSpec
@@ -48,6 +48,9 @@ class SegmentSource(Protocol):
     def has_datasource(self, datasource: str) -> bool: ...
 
 
+_POLL_SECONDS = 0.05
+
+
 class _Cancelled(Exception):
     pass
 
@@ -55,9 +58,14 @@ class _Cancelled(Exception):
 class QueryRunner:
     """Runs native queries over a segment source. Thread-safe; share one per node."""
 
-    def __init__(self, source: SegmentSource, threads: int | None = None) -> None:
+    def __init__(
+        self, source: SegmentSource, threads: int | None = None, default_timeout_ms: int | None = None
+    ) -> None:
         self.source = source
-        self._pool = ThreadPoolExecutor(max_workers=threads or os.cpu_count() or 2, thread_name_prefix="grove-query")
+        self.default_timeout_ms = default_timeout_ms
+        self._pool = ThreadPoolExecutor(
+            max_workers=threads or os.cpu_count() or 2, thread_name_prefix="grove-query"
+        )
         self._running: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
 
@@ -97,13 +105,23 @@ class QueryRunner:
                 self._running[query_id] = cancel
         try:
             return self._run(toolchest, query, cancel)
+        except InvalidInput as e:
+            # Parts shared with ingestion (expressions, extraction functions) raise the generic
+            # InvalidInput; inside a query it is the query that is invalid.
+            if type(e) is InvalidInput:
+                raise InvalidQuery(e.message, e.path) from None
+            raise
         finally:
             if query_id:
                 with self._lock:
                     self._running.pop(query_id, None)
 
     def _run(self, toolchest: Toolchest[Any], query: BaseQuery, cancel: threading.Event) -> list[Any]:
-        timeout = query.timeout_ms
+        timeout = (
+            query.context_int("timeout", self.default_timeout_ms)
+            if self.default_timeout_ms is not None
+            else query.timeout_ms
+        )
         deadline = time.monotonic() + timeout / 1000 if timeout > 0 else None
         intervals = query.condensed_intervals
         refs: list[SegmentRef] = []
@@ -125,8 +143,15 @@ class QueryRunner:
             return toolchest.process(query, views, SegmentContext(segment, ref.descriptor, ref.visible))
 
         futures: list[Future[Any]] = [self._pool.submit(work, ref) for ref in refs]
-        remaining = None if deadline is None else max(deadline - time.monotonic(), 0)
-        done, pending = wait(futures, timeout=remaining, return_when=FIRST_EXCEPTION)
+        while True:
+            # Wake up now and then, so that a cancel stops the query even while segments still run.
+            remaining = None if deadline is None else max(deadline - time.monotonic(), 0)
+            step = _POLL_SECONDS if remaining is None else min(remaining, _POLL_SECONDS)
+            done, pending = wait(futures, timeout=step, return_when=FIRST_EXCEPTION)
+            failed = any(f.exception() is not None for f in done)
+            expired = deadline is not None and time.monotonic() >= deadline
+            if not pending or failed or expired or cancel.is_set():
+                break
         for f in futures:
             if f.done() and f.exception() is not None and not isinstance(f.exception(), _Cancelled):
                 for p in pending:

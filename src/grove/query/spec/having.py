@@ -81,5 +81,3 @@ HavingSpec = Annotated[
 
 for _model in (AndHaving, OrHaving, NotHaving):
     _model.model_rebuild()
-
-

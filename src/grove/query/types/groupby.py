@@ -22,7 +22,8 @@ from grove.errors import InvalidQuery
 from grove.query.aggregation import Aggregation, State, build_aggregations
 from grove.query.arrow_source import ArrowColumns
 from grove.query.base import BaseQuery
-from grove.query.common import combine_keyed, selection_of, stamp, time_buckets
+from grove.query.common import combine_keyed, data_start, selection_of, stamp, time_buckets
+from grove.query.expression.values import java_double_strings
 from grove.query.filters import FilterEngine
 from grove.query.grouping import dimension_codes, group_rows
 from grove.query.ordering import sort_keys
@@ -81,7 +82,7 @@ def process_keyed(
         for spec, codes, values in zip(dims, grouped.key_codes[1:], grouped.key_values[1:], strict=True):
             columns[spec.output_name] = values.take(pa.array(codes))
         states = [agg.aggregate(view, grouped.selection) for agg in aggs]
-        parts.append(KeyedPartial(pa.table(columns), states, view.interval.start))
+        parts.append(KeyedPartial(pa.table(columns), states, data_start(view)))
     return merge_keyed(aggs, parts)
 
 
@@ -147,8 +148,15 @@ def evaluate_having(having: Any, columns: dict[str, list[Any]], n: int) -> np.nd
 
 
 def order_rows(columns: dict[str, list[Any]], times: np.ndarray, query: GroupByQuery, n: int) -> np.ndarray:
-    """Row order per the limitSpec columns, then time and dimensions as tie-breakers."""
-    sort_cols: list[np.ndarray] = []
+    """Row order as Druid's DefaultLimitSpec sorts: time first (the limitSpec columns first with
+    ``context.sortByDimsFirst``), then the limitSpec columns, stably over the default order (time,
+    then the dimensions ascending). Dimensions compare as text under their ``dimensionOrder``;
+    aggregators and post-aggregators compare as numbers, nulls first (last when descending).
+    """
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    dims = {spec.output_name for spec in query.dimensions}
+    limit_cols: list[np.ndarray] = []
     limit = query.limit_spec
     if limit is not None:
         for col in limit.columns:
@@ -156,15 +164,30 @@ def order_rows(columns: dict[str, list[Any]], times: np.ndarray, query: GroupByQ
                 raise InvalidQuery(
                     f"limitSpec orders by unknown column [{col.dimension}]", "limitSpec.columns"
                 )
-            ordering = col.dimension_order
-            values = columns[col.dimension]
-            sort_cols.append(sort_keys(values, ordering, descending=col.direction == "descending"))
-    sort_cols.append(times)
+            values = pa.array(columns[col.dimension])
+            descending = col.direction == "descending"
+            if col.dimension in dims:
+                limit_cols.append(sort_keys(_as_text(values), col.dimension_order, descending=descending))
+            else:
+                numeric = pa.types.is_integer(values.type) or pa.types.is_floating(values.type)
+                ordering = "numeric" if numeric or pa.types.is_null(values.type) else "lexicographic"
+                limit_cols.append(sort_keys(values, ordering, descending=descending))
+    if query.context_bool("sortByDimsFirst"):
+        sort_cols = [*limit_cols, times]
+    else:
+        sort_cols = [times, *limit_cols]
     for spec in query.dimensions:
         sort_cols.append(sort_keys(columns[spec.output_name], "lexicographic"))
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
     return np.lexsort(tuple(reversed(sort_cols)))
+
+
+def _as_text(values: pa.Array) -> pa.Array:
+    """Dimension values as the strings Druid's limitSpec compares (numbers in Java's notation)."""
+    if pa.types.is_floating(values.type):
+        return java_double_strings(values)
+    if pa.types.is_integer(values.type):
+        return values.cast(pa.large_string())
+    return values
 
 
 class GroupByToolchest(Toolchest[GroupByQuery]):
@@ -193,7 +216,9 @@ class GroupByToolchest(Toolchest[GroupByQuery]):
     ) -> list[Any]:
         n = part.keys.num_rows
         times = part.keys.column(TIME_KEY).to_numpy() if n else np.zeros(0, np.int64)
-        times = stamp(times, query.granularity, part.start)
+        # groupBy stamps granularity "all" with the start of its first interval (Druid's
+        # "universal timestamp"), unlike timeseries/topN, which use the first row's time.
+        times = stamp(times, query.granularity, query.condensed_intervals[0].start)
         finals = apply_post_aggregations(aggs, part.states, query.post_aggregations, n)
         columns: dict[str, list[Any]] = {}
         for spec in query.dimensions:

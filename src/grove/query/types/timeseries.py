@@ -19,7 +19,7 @@ from grove.common.models import GranularityField, PositiveInt
 from grove.common.time import format_timestamps
 from grove.query.aggregation import State, build_aggregations
 from grove.query.base import BaseQuery, LenientBool
-from grove.query.common import selection_of, stamp, time_buckets, view_buckets
+from grove.query.common import ALL_BUCKET, data_start, selection_of, stamp, time_buckets, view_buckets
 from grove.query.postaggregation import apply_post_aggregations, post_aggregator_names
 from grove.query.registry import SegmentContext, Toolchest, register
 from grove.query.selection import Selection
@@ -65,7 +65,7 @@ class TimeseriesToolchest(Toolchest[TimeseriesQuery]):
             sel = Selection(rows_idx, view.lo, view.hi, groups.astype(np.int64), len(all_buckets))
             states = [agg.aggregate(view, sel) for agg in aggs]
             has_rows = np.bincount(groups, minlength=len(all_buckets)) > 0
-            parts.append(TimeseriesPartial(all_buckets, states, has_rows, view.interval.start))
+            parts.append(TimeseriesPartial(all_buckets, states, has_rows, data_start(view)))
         return self.merge(query, parts)
 
     def merge(self, query: TimeseriesQuery, partials: Sequence[TimeseriesPartial]) -> TimeseriesPartial:
@@ -88,8 +88,18 @@ class TimeseriesToolchest(Toolchest[TimeseriesQuery]):
     def finalize(self, query: TimeseriesQuery, merged: TimeseriesPartial) -> list[Any]:
         aggs = build_aggregations(query.aggregations)
         post_aggregator_names(query.post_aggregations)
+        skip_empty = query.context_bool("skipEmptyBuckets")
+        if isinstance(query.granularity, AllGranularity) and len(merged.buckets) == 0 and not skip_empty:
+            # Like Druid, granularity "all" answers one row of empty aggregates even when no segment
+            # has rows, stamped with the start of the first interval (so COUNT(*) is 0, not nothing).
+            merged = TimeseriesPartial(
+                np.array([ALL_BUCKET], dtype=np.int64),
+                [agg.empty(1) for agg in aggs],
+                np.zeros(1, dtype=bool),
+                query.condensed_intervals[0].start,
+            )
         keep = np.arange(len(merged.buckets))
-        if query.context_bool("skipEmptyBuckets"):
+        if skip_empty:
             keep = keep[merged.has_rows]
         if query.descending:
             keep = keep[::-1]

@@ -1,0 +1,308 @@
+"""The query runner on every segment flavour: timeouts, cancellation, query ids, bad queries, end to end.
+
+Timeouts and cancellation are made deterministic with a segment source whose segments open slowly
+(or only when a gate opens), never by racing a wall clock against real work.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from adsdata import COUNT, INTERVAL, ROWS, groupby, timeseries, topn
+
+import grove
+from grove.common.intervals import Interval
+from grove.errors import InvalidInput, InvalidQuery, NotFound, QueryCancelled, QueryTimeout
+from grove.query.runner import QueryRunner, SegmentRef, SegmentSource
+from grove.segment.segment import Segment
+
+Run = Callable[[dict[str, Any]], list[Any]]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class GatedSource:
+    """Wraps a source: opening a segment waits for ``gate`` (or ``delay`` seconds) first."""
+
+    def __init__(
+        self, inner: SegmentSource, *, delay: float = 0.0, gate: threading.Event | None = None
+    ) -> None:
+        self.inner = inner
+        self.delay = delay
+        self.gate = gate
+        self.opened = threading.Event()
+
+    def has_datasource(self, datasource: str) -> bool:
+        return self.inner.has_datasource(datasource)
+
+    def segment_refs(self, datasource: str, intervals: Sequence[Interval]) -> list[SegmentRef]:
+        return [
+            SegmentRef(r.descriptor, r.visible, self._slow(r.open))
+            for r in self.inner.segment_refs(datasource, intervals)
+        ]
+
+    def _slow(self, open_: Callable[[], Segment]) -> Callable[[], Segment]:
+        def opener() -> Segment:
+            self.opened.set()
+            if self.gate is not None:
+                self.gate.wait(10)
+            if self.delay:
+                time.sleep(self.delay)
+            return open_()
+
+        return opener
+
+
+@pytest.fixture
+def gated(runner: QueryRunner) -> Iterator[Callable[..., QueryRunner]]:
+    made: list[QueryRunner] = []
+
+    def make(**kwargs: Any) -> QueryRunner:
+        r = QueryRunner(GatedSource(runner.source, **kwargs), threads=2)
+        made.append(r)
+        return r
+
+    yield make
+    for r in made:
+        r.close()
+
+
+def test_timeout_fails_with_query_timeout(gated: Callable[..., QueryRunner]) -> None:
+    gate = threading.Event()  # segments cannot open until the query has given up
+    slow = gated(gate=gate)
+    try:
+        with pytest.raises(QueryTimeout) as info:
+            slow.run(timeseries([COUNT], context={"timeout": 50, "queryId": "slow-one"}))
+    finally:
+        gate.set()
+    assert "slow-one" in str(info.value) and "50" in str(info.value)
+    assert info.value.status == 504
+
+
+def test_timeout_zero_means_no_timeout(gated: Callable[..., QueryRunner]) -> None:
+    slow = gated(delay=0.1)
+    assert slow.run(timeseries([COUNT], context={"timeout": 0}))[0]["result"]["rows"] == len(ROWS)
+
+
+def test_generous_timeout_answers(run: Run) -> None:
+    assert run(timeseries([COUNT], context={"timeout": 60_000, "priority": 10}))[0]["result"]["rows"] == len(
+        ROWS
+    )
+
+
+def test_cancel_by_query_id(gated: Callable[..., QueryRunner]) -> None:
+    gate = threading.Event()
+    source_runner = gated(gate=gate)
+    outcome: dict[str, Any] = {}
+
+    def query() -> None:
+        try:
+            outcome["result"] = source_runner.run(timeseries([COUNT], context={"queryId": "to-cancel"}))
+        except Exception as e:  # the outcome is checked below
+            outcome["error"] = e
+
+    t = threading.Thread(target=query)
+    t.start()
+    try:
+        assert isinstance(source_runner.source, GatedSource)
+        assert source_runner.source.opened.wait(5)
+        assert source_runner.cancel("to-cancel")
+        t.join(5)
+        assert not t.is_alive(), "a cancelled query must stop without waiting for its segments"
+    finally:
+        gate.set()
+        t.join(5)
+    assert isinstance(outcome.get("error"), QueryCancelled)
+    assert not source_runner.cancel("to-cancel")  # no longer running
+
+
+def test_cancel_unknown_query_is_false(runner: QueryRunner) -> None:
+    assert runner.cancel("never-ran") is False
+
+
+def test_query_id_can_be_reused_after_the_query_ends(run: Run) -> None:
+    for _ in range(2):
+        assert run(timeseries([COUNT], context={"queryId": "same"}))[0]["result"]["rows"] == len(ROWS)
+
+
+def test_concurrent_queries(runner: QueryRunner) -> None:
+    queries = [timeseries([COUNT], context={"queryId": f"q{i}"}) for i in range(8)]
+    results: list[Any] = [None] * len(queries)
+
+    def go(i: int) -> None:
+        results[i] = runner.run(queries[i])
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(len(queries))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert all(r[0]["result"]["rows"] == len(ROWS) for r in results)
+
+
+def test_json_text_and_bytes(run: Run) -> None:
+    q = json.dumps(timeseries([COUNT]))
+    assert run(q) == run(q.encode()) == run(json.loads(q))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("query", "path"),
+    [
+        ({"queryType": "timeseriez", "dataSource": "ads", "intervals": [INTERVAL]}, "queryType"),
+        ({"dataSource": "ads", "intervals": [INTERVAL]}, "queryType"),
+        ({"queryType": "timeseries", "intervals": [INTERVAL]}, "dataSource"),
+        ({"queryType": "timeseries", "dataSource": "ads"}, "intervals"),
+        ({"queryType": "timeseries", "dataSource": "ads", "intervals": 5}, "intervals"),
+        (
+            {"queryType": "timeseries", "dataSource": "ads", "intervals": ["2020-01-05/2020-01-01"]},
+            "intervals",
+        ),
+        ({"queryType": "timeseries", "dataSource": "", "intervals": [INTERVAL]}, "dataSource"),
+        (
+            timeseries(
+                [
+                    COUNT,
+                    {"type": "longSum", "name": "a", "fieldName": "clicks"},
+                    {"type": "longSum", "name": "b"},
+                ]
+            ),
+            "aggregations[2].fieldName",
+        ),
+        (
+            timeseries(
+                [
+                    COUNT,
+                    {"type": "longSum", "name": "a", "fieldName": "clicks"},
+                    {"type": "longSumm", "name": "b", "fieldName": "x"},
+                ]
+            ),
+            "aggregations[2].type",
+        ),
+        (timeseries([COUNT], granularity={"type": "period", "period": "P1X"}), "granularity"),
+        (timeseries([COUNT], descending=7), "descending"),
+        (timeseries([COUNT], limit=0), "limit"),
+        (
+            timeseries([COUNT], virtualColumns=[{"type": "expression", "name": "v"}]),
+            "virtualColumns[0].expression",
+        ),
+        (
+            timeseries([COUNT], filter={"type": "expression", "expression": "nosuchfunction(1)"}),
+            "filter.expression",
+        ),
+        (
+            timeseries([{"type": "longSum", "name": "x", "expression": "clicks +"}]),
+            "aggregations[0].expression",
+        ),
+        (
+            topn("device", "rows", 3, [COUNT], dimension={"type": "extraction", "dimension": "device"}),
+            "dimension.extractionFn",
+        ),
+        (
+            groupby(
+                ["device"],
+                [COUNT],
+                postAggregations=[
+                    {
+                        "type": "arithmetic",
+                        "name": "p",
+                        "fn": "+",
+                        "fields": [{"type": "constant", "value": 1}, {"type": "fieldAccess"}],
+                    }
+                ],
+            ),
+            "postAggregations[0].fields[1].fieldName",
+        ),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_bad_queries_fail_with_invalid_query_naming_the_path(
+    run: Run, query: dict[str, Any], path: str
+) -> None:
+    with pytest.raises(InvalidQuery) as info:
+        run(query)
+    assert path in str(info.value), str(info.value)
+    assert info.value.status == 400
+
+
+def test_malformed_json(run: Run) -> None:
+    with pytest.raises(InvalidQuery):
+        run("{not json")  # type: ignore[arg-type]
+    with pytest.raises(InvalidQuery):
+        run("[1, 2]")  # type: ignore[arg-type]
+
+
+def test_unknown_datasource_is_not_found(run: Run) -> None:
+    with pytest.raises(NotFound):
+        run(timeseries([COUNT], dataSource="nope"))
+
+
+@pytest.mark.parametrize("kind", ["query", "tabel", "lookup"])
+def test_unsupported_datasource_type(run: Run, kind: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        run(timeseries([COUNT], dataSource={"type": kind, "name": "ads"}))
+    assert "dataSource.type" in str(info.value)
+
+
+def test_a_failing_query_leaves_the_runner_usable(run: Run) -> None:
+    with pytest.raises(InvalidInput):
+        run(timeseries([{"type": "longSum", "name": "x", "fieldName": "tags"}]))
+    assert run(timeseries([COUNT]))[0]["result"]["rows"] == len(ROWS)
+
+
+# --- end to end: grove.open(...).ingest(...) then db.query(...) -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def wikipedia(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    spec = json.loads((ROOT / "examples" / "wikipedia-index.json").read_text())
+    spec["spec"]["ioConfig"]["inputSource"]["baseDir"] = str(ROOT / "tests" / "data")
+    db = grove.open(str(tmp_path_factory.mktemp("wiki")))
+    db.ingest(spec)
+    yield db
+    db.close()
+
+
+def test_druid_tutorial_top_pages(wikipedia: Any) -> None:
+    """The answer printed in Druid's query tutorial (quickstart/tutorial/wikipedia-top-pages.json)."""
+    result = wikipedia.query(
+        {
+            "queryType": "topN",
+            "dataSource": "wikipedia",
+            "intervals": ["2015-09-12/2015-09-13"],
+            "granularity": "all",
+            "dimension": "page",
+            "metric": "count",
+            "threshold": 10,
+            "aggregations": [{"type": "count", "name": "count"}],
+        }
+    )
+    assert result[0]["timestamp"] == "2015-09-12T00:46:58.771Z"
+    assert result[0]["result"][:5] == [
+        {"count": 33, "page": "Wikipedia:Vandalismusmeldung"},
+        {"count": 28, "page": "User:Cyde/List of candidates for speedy deletion/Subpage"},
+        {"count": 27, "page": "Jeremy Corbyn"},
+        {"count": 21, "page": "Wikipedia:Administrators' noticeboard/Incidents"},
+        {"count": 20, "page": "Flavia Pennetta"},
+    ]
+
+
+def test_db_query_reports_errors(wikipedia: Any) -> None:
+    with pytest.raises(InvalidQuery) as info:
+        wikipedia.query(
+            {
+                "queryType": "timeseries",
+                "dataSource": "wikipedia",
+                "intervals": ["2015-09-12/2015-09-13"],
+                "aggregations": [{"type": "count"}],
+            }
+        )
+    assert "aggregations[0].name" in str(info.value)
+    with pytest.raises(NotFound):
+        wikipedia.query(
+            {"queryType": "timeseries", "dataSource": "nope", "intervals": ["2015-09-12/2015-09-13"]}
+        )
