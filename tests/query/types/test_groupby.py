@@ -375,12 +375,6 @@ def test_subtotals_apply_having_and_limit_per_block(run: Run) -> None:
     assert [e["rows"] for e in result] == countries[:2] + devices[:2]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Subtotals re-aggregate the merged groups (as Druid's processSubtotalsSpec does), so a subtotal "
-    "that leaves out a multi-value dimension counts a row once per value; groupbyquery.md promises the "
-    "result of a separate groupBy on the subset. Needs per-subtotal grouping at the segment level.",
-)
 def test_subtotal_dropping_a_multi_value_dimension_counts_rows_once(run: Run) -> None:
     result = events(run(groupby(["tags", "device"], [COUNT], subtotalsSpec=[["device"]])))
     assert {e["device"]: e["rows"] for e in result} == {

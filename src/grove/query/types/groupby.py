@@ -194,21 +194,30 @@ class GroupByToolchest(Toolchest[GroupByQuery]):
     query_type = "groupBy"
     model = GroupByQuery
 
-    def process(self, query: GroupByQuery, views: Sequence[SegmentView], ctx: SegmentContext) -> KeyedPartial:
-        return process_keyed(query, views, query.dimensions, build_aggregations(query.aggregations))
+    def process(
+        self, query: GroupByQuery, views: Sequence[SegmentView], ctx: SegmentContext
+    ) -> list[KeyedPartial]:
+        """One keyed partial per result block: the query's dimensions, or each subtotal's subset.
 
-    def merge(self, query: GroupByQuery, partials: Sequence[KeyedPartial]) -> KeyedPartial:
-        return merge_keyed(build_aggregations(query.aggregations), partials)
+        Each subtotal groups the segment's rows afresh, so a row with several values of a
+        multi-value dimension that a subtotal leaves out still counts once there.
+        """
+        aggs = build_aggregations(query.aggregations)
+        return [process_keyed(query, views, dims, aggs) for dims in _blocks(query)]
 
-    def finalize(self, query: GroupByQuery, merged: KeyedPartial) -> list[Any]:
+    def merge(self, query: GroupByQuery, partials: Sequence[list[KeyedPartial]]) -> list[KeyedPartial]:
+        aggs = build_aggregations(query.aggregations)
+        blocks = _blocks(query)
+        return [merge_keyed(aggs, [p[i] for p in partials]) for i in range(len(blocks))]
+
+    def finalize(self, query: GroupByQuery, merged: list[KeyedPartial]) -> list[Any]:
         aggs = build_aggregations(query.aggregations)
         post_aggregator_names(query.post_aggregations)
-        blocks = [(tuple(d.output_name for d in query.dimensions), merged)]
-        if query.subtotals_spec is not None:
-            blocks = [(tuple(sub), _subtotal(query, aggs, merged, sub)) for sub in query.subtotals_spec]
         out: list[Any] = []
-        for present, part in blocks:
-            out.extend(self._rows(query, aggs, part, present))
+        for dims, part in zip(_blocks(query), merged, strict=True):
+            out.extend(
+                self._rows(query, aggs, _with_all_dimensions(query, part), tuple(d.output_name for d in dims))
+            )
         return out
 
     def _rows(
@@ -253,29 +262,33 @@ class GroupByToolchest(Toolchest[GroupByQuery]):
         ]
 
 
-def _subtotal(
-    query: GroupByQuery, aggs: Sequence[Aggregation], merged: KeyedPartial, dims: Sequence[str]
-) -> KeyedPartial:
-    """Re-group ``merged`` by time and ``dims`` only (other dimensions become null)."""
+def _blocks(query: GroupByQuery) -> list[list[Any]]:
+    """The dimension specs of each result block, in query order."""
+    if query.subtotals_spec is None:
+        return [list(query.dimensions)]
     known = {d.output_name for d in query.dimensions}
-    for d in dims:
-        if d not in known:
-            raise InvalidQuery(f"subtotalsSpec names unknown dimension [{d}]", "subtotalsSpec")
-    n = merged.keys.num_rows
-    keys = merged.keys.select([TIME_KEY, *dims])
-    remapped_keys, states = (keys, merged.states) if n == 0 else _regroup(aggs, keys, merged.states)
-    columns = {name: remapped_keys.column(name) for name in remapped_keys.column_names}
-    for spec in query.dimensions:
-        if spec.output_name not in columns:
-            columns[spec.output_name] = pa.nulls(remapped_keys.num_rows, pa.large_string())
-    return KeyedPartial(pa.table(columns), states, merged.start)
+    blocks = []
+    for i, sub in enumerate(query.subtotals_spec):
+        for name in sub:
+            if name not in known:
+                raise InvalidQuery(
+                    f"subtotalsSpec names unknown dimension [{name}] at subtotalsSpec[{i}]",
+                    f"subtotalsSpec[{i}]",
+                )
+        wanted = set(sub)
+        blocks.append([d for d in query.dimensions if d.output_name in wanted])
+    return blocks
 
 
-def _regroup(
-    aggs: Sequence[Aggregation], keys: pa.Table, states: Sequence[State]
-) -> tuple[pa.Table, list[State]]:
-    table, combined = combine_keyed(aggs, [keys], [list(states)])
-    return table, combined
+def _with_all_dimensions(query: GroupByQuery, part: KeyedPartial) -> KeyedPartial:
+    """Dimensions a subtotal leaves out appear as null columns."""
+    missing = [d.output_name for d in query.dimensions if d.output_name not in part.keys.column_names]
+    if not missing:
+        return part
+    keys = part.keys
+    for name in missing:
+        keys = keys.append_column(name, pa.nulls(keys.num_rows, pa.large_string()))
+    return KeyedPartial(keys, part.states, part.start)
 
 
 register(GroupByToolchest())
