@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 from collections.abc import Callable
 
 import uvicorn
@@ -38,7 +39,12 @@ def serve(config: Config, on_ready: Callable[[EmbeddedNode], None] | None = None
     console.print(
         f"grove is serving [bold]{config.home}[/bold] on http://{config.host}:{config.port} (Ctrl-C to stop)"
     )
-    server.run()
+    # uvicorn stops gracefully on SIGTERM and then re-raises the signal; a graceful stop exits 0.
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        server.run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
 
 

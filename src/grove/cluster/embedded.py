@@ -179,10 +179,12 @@ class Database:
                 job.task_id, "FAILED", error_msg=f"{type(e).__name__}: {e}", duration_ms=_ms_since(start)
             )
             raise
+        with contextlib.suppress(GroveError):
+            # Before SUCCESS is recorded, so that whoever sees SUCCESS can query the new data at once.
+            self.segment_source.refresh()
         self.metadata.update_task(
             job.task_id, "SUCCESS", duration_ms=_ms_since(start), report=summary.to_json()
         )
-        self.segment_source.refresh()
         return summary
 
     def _run_quietly(self, job: BatchIngestion) -> None:

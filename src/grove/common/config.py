@@ -58,9 +58,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("query_threads", int, 0, "Threads that process segments for queries; 0 means one per CPU core."),
     Setting("query_concurrency", int, 0, "Queries running at once; 0 means twice the CPU cores."),
     Setting("query_queue", int, 64, "Queries that may wait for a slot; beyond this the server answers 429."),
-    Setting("query_timeout_ms", int, 300_000, "Default query timeout in ms (a query's context.timeout wins)."),
+    Setting(
+        "query_timeout_ms", int, 300_000, "Default query timeout in ms (a query's context.timeout wins)."
+    ),
     Setting("max_request_bytes", int, 10 << 20, "Largest request body accepted; larger requests get 413."),
-    Setting("segment_poll_ms", int, 1000, "How often the server looks for newly published or dropped segments."),
+    Setting(
+        "segment_poll_ms", int, 1000, "How often the server looks for newly published or dropped segments."
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

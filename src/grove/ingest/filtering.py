@@ -58,7 +58,10 @@ def filter_rows(table: pa.Table, plan: IngestPlan, stats: RowStats) -> FilteredR
         table, times = _apply_transforms(table, times, plan, stats)
     if plan.filter is not None and table.num_rows:
         columns = ArrowColumns.of_table(table, times)
-        engine = FilterEngine(columns, expression_matcher=columns.expression_matcher("spec.dataSchema.transformSpec.filter.expression"))
+        engine = FilterEngine(
+            columns,
+            expression_matcher=columns.expression_matcher("spec.dataSchema.transformSpec.filter.expression"),
+        )
         mask = engine.rows(plan.filter).mask()
         rejected = int(len(mask) - mask.sum())
         if rejected:

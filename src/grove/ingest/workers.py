@@ -111,7 +111,11 @@ class WorkerPool:
             f.result()
 
     def wait(
-        self, futures: list[Future[Any]], task_id: str, progress: Progress, cancel: threading.Event | None = None
+        self,
+        futures: list[Future[Any]],
+        task_id: str,
+        progress: Progress,
+        cancel: threading.Event | None = None,
     ) -> None:
         """Wait for ``futures``, relaying the task's progress; the first failure is raised at once.
 

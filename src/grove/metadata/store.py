@@ -310,6 +310,19 @@ class MetadataStore:
                 self._bump(conn)
         return deleted
 
+    def delete_unused_segments(self, datasource: str, interval: Interval) -> list[SegmentDescriptor]:
+        """Delete for good the unused segments of ``datasource`` lying wholly inside ``interval`` (Druid's
+        kill); returns their descriptors, in id order, so their files can be removed from deep storage.
+
+        Runs under the segment-change lock, so a segment marked used meanwhile is never deleted.
+        """
+        with self._write("delete unused segments") as conn:
+            self._lock(conn)
+            rows = conn.execute(self._inside(datasource, None, interval, used=False)).all()
+            for chunk in _chunks([r.id for r in rows]):
+                conn.execute(delete(segments_table).where(_SEG.id.in_(chunk), _SEG.used == False))  # noqa: E712
+        return sorted((read_descriptor(r.id, r.payload) for r in rows), key=lambda d: d.id)
+
     def changes(self) -> int:
         """A counter that grows with every committed change of segment usage; poll it to spot news."""
         with self._read("read the change counter") as conn:

@@ -59,12 +59,19 @@ class _StringSpill:
 
     def append(self, col: StringColumn, rows: int) -> None:
         # Only the values some row of this block holds: a block may carry a wider dictionary.
-        used = np.bincount(col.codes, minlength=col.cardinality)[1:] > 0 if len(col.codes) else np.zeros(0, bool)
+        used = (
+            np.bincount(col.codes, minlength=col.cardinality)[1:] > 0 if len(col.codes) else np.zeros(0, bool)
+        )
         dictionary = col.dictionary.cast(DICTIONARY_TYPE)
         used_idx = np.flatnonzero(used)
         values = dictionary.take(pa.array(used_idx)) if len(used_idx) < len(dictionary) else dictionary
         # Map the used values to arrival codes, adding values not seen before.
-        idx = pc.index_in(values, value_set=self._known).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        idx = (
+            pc.index_in(values, value_set=self._known)
+            .fill_null(-1)
+            .to_numpy(zero_copy_only=False)
+            .astype(np.int64)
+        )
         missing = np.flatnonzero(idx < 0)
         if len(missing):
             new_values = values.take(pa.array(missing))

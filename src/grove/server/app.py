@@ -11,7 +11,7 @@ from grove import __version__
 from grove.cluster.node import EmbeddedNode
 from grove.server.errors import install_error_handlers
 from grove.server.metrics import NodeMetrics
-from grove.server.routes import native, sql, status
+from grove.server.routes import coordinator, indexer, native, sql, status
 from grove.server.state import ServerState
 
 
@@ -46,6 +46,6 @@ def create_app(
     name = host or f"{node.config.host}:{node.config.port}"
     app.state.grove = ServerState(node, NodeMetrics(), name, node.config.max_request_bytes)
     install_error_handlers(app, name)
-    for module in (native, sql, status):
+    for module in (native, sql, status, indexer, coordinator):
         app.include_router(module.router)
     return app
