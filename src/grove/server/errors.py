@@ -53,10 +53,16 @@ def install_error_handlers(app: FastAPI, host: str | None) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, e: StarletteHTTPException) -> Response:
-        message = e.detail if isinstance(e.detail, str) else _HTTP_ERRORS.get(e.status_code, "HTTP error")
-        return error_response(
-            e.status_code, _HTTP_ERRORS.get(e.status_code, "HTTP error"), message, "HTTPException", host
-        )
+        error = _HTTP_ERRORS.get(e.status_code, "HTTP error")
+        message = e.detail if isinstance(e.detail, str) else error
+        if e.status_code == 405:
+            message = f"Method [{request.method}] is not allowed on [{request.url.path}]"
+        elif e.status_code == 404 and message == "Not Found":
+            message = f"No such path [{request.url.path}]"
+        response = error_response(e.status_code, error, message, "HTTPException", host)
+        # Starlette's headers matter: a 405 must say which methods are allowed (``Allow``).
+        response.headers.update(e.headers or {})
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, e: RequestValidationError) -> Response:

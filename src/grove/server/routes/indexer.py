@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from grove.common.intervals import Interval
 from grove.common.time import parse_timestamp
-from grove.errors import Conflict, GroveError, InvalidInput, NotFound
+from grove.errors import Conflict, GroveError, InvalidInput, InvalidSpec, NotFound
 from grove.metadata.schema import TaskRecord
 from grove.metadata.store import ACTIVE_TASK_STATUSES
 from grove.server.body import read_json
@@ -47,6 +47,9 @@ async def submit_task(request: Request) -> Response:
     """
     state = state_of(request)
     spec = await read_json(request, state.max_request_bytes)
+    if not isinstance(spec, dict):
+        # submit_ingest also takes JSON text: a body that is a JSON string must not be decoded twice.
+        raise InvalidSpec("Invalid ingestion spec at the top level: expected a JSON object")
     task_id = await anyio.to_thread.run_sync(state.node.db.submit_ingest, spec)
     return json_response({"task": task_id})
 

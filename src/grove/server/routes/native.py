@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
 import anyio
@@ -10,7 +11,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from grove.common.intervals import Interval
-from grove.errors import GroveError, InvalidInput, NotFound
+from grove.errors import GroveError, InvalidInput, InvalidQuery, NotFound
 from grove.server.body import read_json
 from grove.server.responses import json_response
 from grove.server.state import state_of
@@ -21,7 +22,11 @@ router = APIRouter(tags=["native queries"])
 async def _native(request: Request) -> Response:
     state = state_of(request)
     query = await read_json(request, state.max_request_bytes)
-    query_type = query.get("queryType") if isinstance(query, dict) else None
+    if not isinstance(query, dict):
+        # The runner also takes JSON text: a body that is a JSON string must not be decoded twice.
+        raise InvalidQuery("A native query must be a JSON object")
+    query, query_id = _with_query_id(query)
+    query_type = query.get("queryType")
     label = query_type if isinstance(query_type, str) else "unknown"
     metrics = state.metrics
     metrics.queries.labels(label).inc()
@@ -34,9 +39,22 @@ async def _native(request: Request) -> Response:
         raise
     finally:
         metrics.latency.labels(label).observe(time.perf_counter() - start)
-    query_id = query.get("context", {}).get("queryId") if isinstance(query, dict) else None
-    headers = {"X-Druid-Query-Id": str(query_id)} if query_id else None
+    headers = {"X-Druid-Query-Id": query_id} if query_id else None
     return json_response(result, pretty="pretty" in request.query_params, headers=headers)
+
+
+def _with_query_id(query: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The query with a ``context.queryId``, generated when absent as Druid does, so that every query
+    can be cancelled and its id is returned in ``X-Druid-Query-Id``. A malformed context is left for
+    the query parser to refuse."""
+    context = query.get("context", {})
+    if not isinstance(context, dict):
+        return query, None
+    query_id = context.get("queryId")
+    if query_id is None or query_id == "":
+        query_id = str(uuid.uuid4())
+        query = {**query, "context": {**context, "queryId": query_id}}
+    return query, str(query_id)
 
 
 @router.post("/druid/v2/", summary="Run a native query")
@@ -48,14 +66,6 @@ async def native_query(request: Request) -> Response:
 @router.post("/druid/v2", include_in_schema=False)
 async def native_query_no_slash(request: Request) -> Response:
     return await _native(request)
-
-
-@router.delete("/druid/v2/{query_id}", summary="Cancel a running query")
-async def cancel_query(query_id: str, request: Request) -> Response:
-    """Cancel the query whose ``context.queryId`` is ``query_id``; 202 when it was running."""
-    if not state_of(request).node.db.query_runner.cancel(query_id):
-        raise NotFound(f"No running query with id [{query_id}]")
-    return Response(status_code=202)
 
 
 def _visible(request: Request, datasource: str) -> list[Any]:
@@ -117,3 +127,13 @@ async def candidates(datasource: str, request: Request, intervals: str | None = 
                     }
                 )
     return json_response(out)
+
+
+# After the datasource views: for a path both match (``POST /druid/v2/datasources``), the first route
+# decides the ``Allow`` header of the 405.
+@router.delete("/druid/v2/{query_id}", summary="Cancel a running query")
+async def cancel_query(query_id: str, request: Request) -> Response:
+    """Cancel the query whose ``context.queryId`` is ``query_id``; 202 when it was running."""
+    if not state_of(request).node.db.query_runner.cancel(query_id):
+        raise NotFound(f"No running query with id [{query_id}]")
+    return Response(status_code=202)
