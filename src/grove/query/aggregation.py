@@ -232,7 +232,7 @@ class _NumericBase(Aggregation):
     kind: str = "long"
     op: str = "sum"
 
-    def _dtype(self) -> Any:
+    def dtype(self) -> Any:
         return np.int64 if self.kind == "long" else np.float64
 
     def _identity(self) -> Any:
@@ -246,7 +246,7 @@ class _NumericBase(Aggregation):
 
     def empty(self, num_groups: int) -> NumState:
         return NumState(
-            np.full(num_groups, self._identity(), dtype=self._dtype()), np.zeros(num_groups, dtype=np.int64)
+            np.full(num_groups, self._identity(), dtype=self.dtype()), np.zeros(num_groups, dtype=np.int64)
         )
 
     def take(self, state: State, idx: np.ndarray) -> NumState:

@@ -32,6 +32,7 @@ class SegmentContext:
     segment: Segment
     descriptor: SegmentDescriptor | None
     visible: Interval
+    prepared: Any = None  # what the toolchest's prepare() returned for this query
 
 
 class Toolchest(ABC, Generic[Q]):
@@ -51,6 +52,11 @@ class Toolchest(ABC, Generic[Q]):
     @abstractmethod
     def finalize(self, query: Q, merged: Any) -> list[Any]:
         """The result JSON (a list, in Druid's shape for this type)."""
+
+    def prepare(self, query: Q) -> Any:
+        """Work done once per query before any segment (plans, aggregator objects); passed to
+        ``process`` as ``ctx.prepared``."""
+        return None
 
     def empty(self, query: Q) -> Any:
         """The partial result when no segment matches."""

@@ -130,6 +130,7 @@ class QueryRunner:
                 raise NotFound(f"Unknown datasource [{ds}]")
             refs.extend(self.source.segment_refs(ds, intervals))
         virtual = VirtualColumnSpec.from_models(query.virtual_columns)
+        prepared = toolchest.prepare(query)
 
         def work(ref: SegmentRef) -> Any:
             if cancel.is_set() or (deadline is not None and time.monotonic() > deadline):
@@ -140,7 +141,7 @@ class QueryRunner:
                 part = iv.intersect(ref.visible)
                 if part is not None:
                     views.append(SegmentView(segment, part, virtual))
-            return toolchest.process(query, views, SegmentContext(segment, ref.descriptor, ref.visible))
+            return toolchest.process(query, views, SegmentContext(segment, ref.descriptor, ref.visible, prepared))
 
         futures: list[Future[Any]] = [self._pool.submit(work, ref) for ref in refs]
         while True:

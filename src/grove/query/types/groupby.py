@@ -24,6 +24,7 @@ from grove.query.arrow_source import ArrowColumns
 from grove.query.base import BaseQuery
 from grove.query.common import combine_keyed, data_start, selection_of, stamp, time_buckets
 from grove.query.expression.values import java_double_strings
+from grove.query.fastpath import FastPlan, plan_query, run_fast
 from grove.query.filters import FilterEngine
 from grove.query.grouping import dimension_codes, group_rows
 from grove.query.ordering import sort_keys
@@ -63,11 +64,25 @@ class KeyedPartial:
 
 
 def process_keyed(
-    query: Any, views: Sequence[SegmentView], dims: Sequence[Any], aggs: Sequence[Aggregation]
+    query: Any,
+    views: Sequence[SegmentView],
+    dims: Sequence[Any],
+    aggs: Sequence[Aggregation],
+    plan: FastPlan | None = None,
 ) -> KeyedPartial:
-    """Group each view's selected rows by time bucket and ``dims``; aggregate; merge the views."""
+    """Group each view's selected rows by time bucket and ``dims``; aggregate; merge the views.
+
+    With a fast ``plan`` each view is first tried on the fast path (:mod:`grove.query.fastpath`).
+    """
     parts = []
     for view in views:
+        fast = run_fast(plan, view, query.granularity) if plan is not None else None
+        if fast is not None:
+            columns = {TIME_KEY: pa.array(fast.buckets[fast.group_bucket], pa.int64())}
+            for spec, codes, values in zip(dims, fast.group_codes, fast.dim_values, strict=True):
+                columns[spec.output_name] = values.take(pa.array(codes))
+            parts.append(KeyedPartial(pa.table(columns), fast.states, data_start(view)))
+            continue
         rows_idx, count = selection_of(view, view.select(query.filter))
         if count == 0:
             continue
@@ -202,8 +217,12 @@ class GroupByToolchest(Toolchest[GroupByQuery]):
         Each subtotal groups the segment's rows afresh, so a row with several values of a
         multi-value dimension that a subtotal leaves out still counts once there.
         """
+        aggs, plans = ctx.prepared if ctx.prepared is not None else self.prepare(query)
+        return [process_keyed(query, views, dims, aggs, plan) for dims, plan in zip(_blocks(query), plans, strict=True)]
+
+    def prepare(self, query: GroupByQuery) -> tuple[list[Aggregation], list[FastPlan | None]]:
         aggs = build_aggregations(query.aggregations)
-        return [process_keyed(query, views, dims, aggs) for dims in _blocks(query)]
+        return aggs, [plan_query(query, dims, aggs) for dims in _blocks(query)]
 
     def merge(self, query: GroupByQuery, partials: Sequence[list[KeyedPartial]]) -> list[KeyedPartial]:
         aggs = build_aggregations(query.aggregations)

@@ -17,9 +17,10 @@ import numpy as np
 from grove.common.granularity import AllGranularity
 from grove.common.models import GranularityField, PositiveInt
 from grove.common.time import format_timestamps
-from grove.query.aggregation import State, build_aggregations
+from grove.query.aggregation import Aggregation, State, build_aggregations
 from grove.query.base import BaseQuery, LenientBool
 from grove.query.common import ALL_BUCKET, data_start, selection_of, stamp, time_buckets, view_buckets
+from grove.query.fastpath import FastPlan, plan_query, run_fast
 from grove.query.postaggregation import apply_post_aggregations, post_aggregator_names
 from grove.query.registry import SegmentContext, Toolchest, register
 from grove.query.selection import Selection
@@ -54,9 +55,13 @@ class TimeseriesToolchest(Toolchest[TimeseriesQuery]):
     def process(
         self, query: TimeseriesQuery, views: Sequence[SegmentView], ctx: SegmentContext
     ) -> TimeseriesPartial:
-        aggs = build_aggregations(query.aggregations)
+        aggs, plan = ctx.prepared if ctx.prepared is not None else self.prepare(query)
         parts = []
         for view in views:
+            fast = run_fast(plan, view, query.granularity, all_groups=True) if plan is not None else None
+            if fast is not None:
+                parts.append(TimeseriesPartial(fast.buckets, fast.states, fast.has_rows, data_start(view)))
+                continue
             rows_idx, _ = selection_of(view, view.select(query.filter))
             starts = time_buckets(view, rows_idx, query.granularity)
             filled = view_buckets(view, query.granularity)
@@ -67,6 +72,10 @@ class TimeseriesToolchest(Toolchest[TimeseriesQuery]):
             has_rows = np.bincount(groups, minlength=len(all_buckets)) > 0
             parts.append(TimeseriesPartial(all_buckets, states, has_rows, data_start(view)))
         return self.merge(query, parts)
+
+    def prepare(self, query: TimeseriesQuery) -> tuple[list[Aggregation], FastPlan | None]:
+        aggs = build_aggregations(query.aggregations)
+        return aggs, plan_query(query, [], aggs)
 
     def merge(self, query: TimeseriesQuery, partials: Sequence[TimeseriesPartial]) -> TimeseriesPartial:
         aggs = build_aggregations(query.aggregations)

@@ -25,9 +25,10 @@ from grove.common.models import (
 )
 from grove.common.time import format_timestamps
 from grove.errors import InvalidQuery
-from grove.query.aggregation import build_aggregations
+from grove.query.aggregation import Aggregation, build_aggregations
 from grove.query.base import BaseQuery
 from grove.query.common import stamp
+from grove.query.fastpath import FastPlan, plan_query
 from grove.query.ordering import sort_keys
 from grove.query.postaggregation import apply_post_aggregations, post_aggregator_names
 from grove.query.registry import SegmentContext, Toolchest, register
@@ -108,8 +109,13 @@ class TopNToolchest(Toolchest[TopNQuery]):
     query_type = "topN"
     model = TopNQuery
 
+    def prepare(self, query: TopNQuery) -> tuple[list[Aggregation], FastPlan | None]:
+        aggs = build_aggregations(query.aggregations)
+        return aggs, plan_query(query, [query.dimension], aggs)
+
     def process(self, query: TopNQuery, views: Sequence[SegmentView], ctx: SegmentContext) -> KeyedPartial:
-        return process_keyed(query, views, [query.dimension], build_aggregations(query.aggregations))
+        aggs, plan = ctx.prepared if ctx.prepared is not None else self.prepare(query)
+        return process_keyed(query, views, [query.dimension], aggs, plan)
 
     def merge(self, query: TopNQuery, partials: Sequence[KeyedPartial]) -> KeyedPartial:
         return merge_keyed(build_aggregations(query.aggregations), partials)

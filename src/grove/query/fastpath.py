@@ -1,0 +1,359 @@
+"""The fast path for the shapes ads reporting asks for most: filter, bucket, group, sum — in one pass.
+
+Most reporting queries filter on a few string dimensions, bucket by time, group by a few string
+dimensions and sum, count, min/max or merge reach sketches. For those, instead of materialising
+selections, bucket arrays and group ids, one generated kernel (:mod:`grove.query.codegen`) walks the
+segment's rows once:
+
+* a filter that is a conjunction of terms on one string column each becomes one lookup table per
+  term over that column's dictionary (the filter engine evaluates each term on the distinct values,
+  so every filter type and Druid's null semantics carry over unchanged);
+* a term that matches few values of an indexed column instead selects rows from its bitmaps, so a
+  query for one advertiser touches only that advertiser's rows;
+* time buckets come from row boundaries (rows are time-sorted), not from a value per row;
+* group ids are mixed-radix combinations of the dimension codes, accumulated in dense per-group
+  rows of two matrices.
+
+A segment whose columns do not fit (a multi-value or numeric dimension, a metric stored as strings,
+an over-large key space, ...) falls back to the general engine, so answers never depend on the path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from pyroaring import BitMap
+
+from grove.common.granularity import AllGranularity, Granularity, NoneGranularity
+from grove.query import kernels as K
+from grove.query.aggregation import (
+    Aggregation,
+    CountAggregation,
+    HllAggregation,
+    HllState,
+    NumericAggregation,
+    NumState,
+    State,
+)
+from grove.query.codegen import KernelShape, MetricSlot, kernel_for
+from grove.query.common import ALL_BUCKET, data_interval
+from grove.query.filters import FilterEngine
+from grove.query.rows import Rows
+from grove.query.spec import dimensions as D
+from grove.query.spec import filters as F
+from grove.query.view import TIME, SegmentView
+from grove.segment.columns import Column, NumericColumn, SketchColumn, StringColumn, bitmap_rows
+
+_MAX_KEYS = 1 << 22  # dense accumulator rows per segment before falling back
+_MAX_BUCKETS = 100_000
+_BITMAP_CODES = 64  # at most this many matching values to select rows through their bitmaps
+_BITMAP_SHARE = 0.25  # ... and only when they hold at most this share of the view's rows
+_DENSE_HLL_BYTES = 64 << 20
+
+
+@dataclass(frozen=True)
+class FastPlan:
+    """What the fast path does for one query; built once, before any segment."""
+
+    terms: tuple[tuple[str, Any], ...]  # (column, filter over that column only), all must hold
+    dims: tuple[tuple[str, str], ...]  # (column, output name)
+    aggs: tuple[Aggregation, ...]
+
+
+def plan_query(query: Any, dims: Sequence[Any], aggs: Sequence[Aggregation]) -> FastPlan | None:
+    """A fast plan for the query, or None when its shape needs the general engine."""
+    if query.virtual_columns or isinstance(query.granularity, NoneGranularity):
+        return None
+    terms = _conjunction(query.filter)
+    if terms is None:
+        return None
+    dim_columns = []
+    for spec in dims:
+        if type(spec) is not D.DefaultDimensionSpec or spec.output_type != "STRING" or spec.dimension == TIME:
+            return None
+        dim_columns.append((spec.dimension, spec.output_name))
+    if len(dim_columns) > 3:
+        return None
+    for agg in aggs:
+        if isinstance(agg, CountAggregation):
+            continue
+        if isinstance(agg, NumericAggregation) and agg.expression is None and agg.field != TIME:
+            continue
+        if isinstance(agg, HllAggregation) and len(agg.fields) == 1 and not agg.by_row:
+            continue
+        return None
+    if sum(1 for a in aggs if isinstance(a, NumericAggregation)) > 4:
+        return None
+    return FastPlan(tuple(terms), tuple(dim_columns), tuple(aggs))
+
+
+def _conjunction(f: Any) -> list[tuple[str, Any]] | None:
+    """Split a filter into terms on one column each (an AND of them), or None when it cannot be."""
+    if f is None or isinstance(f, F.TrueFilter):
+        return []
+    if isinstance(f, F.AndFilter):
+        out: list[tuple[str, Any]] = []
+        for child in f.fields:
+            part = _conjunction(child)
+            if part is None:
+                return None
+            out.extend(part)
+        return out
+    columns = _single_column(f)
+    if columns is None or columns == TIME:
+        return None
+    return [(columns, f)]
+
+
+def _single_column(f: Any) -> str | None:
+    """The one column a filter tree reads, or None (several columns, expressions, comparisons)."""
+    if isinstance(f, F.ExpressionFilter | F.ColumnComparisonFilter | F.TrueFilter | F.FalseFilter):
+        return None
+    children = list(getattr(f, "fields", ()) or ())
+    if isinstance(f, F.NotFilter):
+        children = [f.field]
+    if children:
+        names = {_single_column(c) for c in children}
+        return names.pop() if len(names) == 1 and None not in names else None
+    required = f.required_columns()
+    return next(iter(required)) if len(required) == 1 else None
+
+
+class _DictionarySource:
+    """One string column's dictionary seen as rows (row c holds code c), to evaluate a filter per value."""
+
+    def __init__(self, name: str, column: StringColumn | None) -> None:
+        self.name = name
+        card = column.cardinality if column is not None else 1
+        dictionary = column.dictionary if column is not None else pa.array([], pa.large_string())
+        self.col = StringColumn(dictionary, np.arange(card, dtype=np.int32))
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.col.codes)
+
+    def column(self, name: str) -> Column | None:
+        return self.col if name == self.name else None
+
+
+def _lut(name: str, column: StringColumn | None, f: Any) -> np.ndarray:
+    """uint8 per code: 1 where the filter is true for rows holding that code."""
+    source = _DictionarySource(name, column)
+    return FilterEngine(source).rows(f).mask().astype(np.uint8)
+
+
+@dataclass
+class FastResult:
+    """A segment view's answer from the fast path: per present (bucket, dims) group, its keys and
+    aggregator states; ``buckets`` lists every bucket start of the view (for timeseries filling)."""
+
+    buckets: np.ndarray
+    group_bucket: np.ndarray  # bucket index of each group
+    group_codes: list[np.ndarray]  # per dimension: code of each group
+    dim_values: list[pa.Array]  # per dimension: values indexed by code
+    states: list[State]
+    has_rows: np.ndarray  # per bucket
+
+
+def run_fast(plan: FastPlan, view: SegmentView, granularity: Granularity, *, all_groups: bool = False) -> FastResult | None:
+    """Answer one view on the fast path, or None when this segment's columns need the general engine.
+
+    With ``all_groups`` (timeseries) every bucket is returned, rows or not; otherwise only groups
+    holding rows.
+    """
+    if view.size == 0:
+        return None
+    # 1. Filter terms become lookup tables over dictionaries; selective indexed terms select rows.
+    luts: list[tuple[np.ndarray, np.ndarray]] = []
+    candidates: list[tuple[int, StringColumn, np.ndarray]] = []
+    for name, f in plan.terms:
+        col = view.column(name)
+        if col is None:
+            lut = _lut(name, None, f)
+            if not lut[0]:
+                return _empty(plan, view, granularity, all_groups)
+            continue
+        if not isinstance(col, StringColumn) or col.multi_value:
+            return None
+        lut = _lut(name, col, f)
+        hits = np.flatnonzero(lut)
+        if len(hits) == 0:
+            return _empty(plan, view, granularity, all_groups)
+        if len(hits) == len(lut):
+            continue
+        if col.has_index and len(hits) <= _BITMAP_CODES:
+            estimate = sum(len(col.bitmap(int(c))) for c in hits)
+            if estimate <= _BITMAP_SHARE * view.size:
+                candidates.append((estimate, col, hits))
+                continue
+        luts.append((col.codes, lut))
+    rows: np.ndarray | None = None
+    if candidates:
+        bm: BitMap | None = None
+        for _, col, hits in sorted(candidates, key=lambda c: c[0]):
+            part = BitMap.union(*(col.bitmap(int(c)) for c in hits)) if len(hits) > 1 else col.bitmap(int(hits[0]))
+            bm = part if bm is None else bm & part
+        assert bm is not None
+        if view.lo > 0 or view.hi < view.num_rows:
+            bm = bm & Rows.all(view.lo, view.hi).bitmap()
+        rows = bitmap_rows(bm)
+        if len(rows) == 0:
+            return _empty(plan, view, granularity, all_groups)
+    if len(luts) > 3:
+        return None
+    # 2. Time buckets as row boundaries.
+    bucket_starts, bounds = _bucket_bounds(view, granularity)
+    if bucket_starts is None or bounds is None:
+        return None
+    nb = len(bucket_starts)
+    # 3. Group dimensions: plain codes, mixed radix.
+    dim_cols: list[StringColumn] = []
+    for name, _ in plan.dims:
+        col = view.column(name)
+        if col is None or not isinstance(col, StringColumn) or col.multi_value:
+            return None
+        dim_cols.append(col)
+    strides = []
+    space = 1
+    for col in reversed(dim_cols):
+        strides.append(space)
+        space *= col.cardinality
+    strides.reverse()
+    keys = nb * space
+    if keys > _MAX_KEYS:
+        return None
+    # 4. Metric slots.
+    slots: list[MetricSlot] = []
+    values: list[Any] = []
+    where: list[tuple[str, int, int]] = []  # per aggregation: (kind, value column, seen column)
+    next_i, next_f = 1, 0
+    hll: list[tuple[int, HllAggregation, SketchColumn]] = []
+    for index, agg in enumerate(plan.aggs):
+        if isinstance(agg, CountAggregation):
+            where.append(("count", 0, 0))
+            continue
+        if isinstance(agg, HllAggregation):
+            col = view.column(agg.fields[0])
+            if not isinstance(col, SketchColumn) or col.sketches.kind != "hll" or col.sketches.param != agg.lgk:
+                return None
+            hll.append((index, agg, col))
+            where.append(("hll", 0, 0))
+            continue
+        assert isinstance(agg, NumericAggregation)
+        col = view.column(agg.field) if agg.field is not None else None
+        if col is None:
+            where.append(("null", 0, 0))
+            continue
+        if not isinstance(col, NumericColumn) or (agg.kind == "long" and col.values.dtype.kind == "f"):
+            return None
+        is_float = agg.kind != "long"
+        has_nulls = col.nulls is not None
+        value_col = next_f if is_float else next_i
+        if is_float:
+            next_f += 1
+        else:
+            next_i += 1
+        seen_col = 0
+        if has_nulls or agg.op != "sum":
+            seen_col = next_i
+            next_i += 1
+        slots.append(MetricSlot(agg.op, is_float, value_col, has_nulls, seen_col))
+        values.append(col.values)
+        if has_nulls:
+            values.append(col.nulls)
+        where.append(("float" if is_float else "long", value_col, seen_col))
+    emit = bool(hll)
+    shape = KernelShape(len(luts), len(dim_cols), tuple(slots), rows is not None, emit, (False,) * len(dim_cols))
+    kernel = kernel_for(shape)
+    acc_i = np.zeros((keys, next_i), dtype=np.int64)
+    acc_f = np.zeros((keys, max(next_f, 1)), dtype=np.float64)
+    n_rows = len(rows) if rows is not None else view.size
+    out_rows = np.empty(n_rows if emit else 1, dtype=np.int64)
+    out_groups = np.empty(n_rows if emit else 1, dtype=np.int64)
+    row_list = rows if rows is not None else _NO_ROWS
+    row_bounds = np.searchsorted(rows, bounds) if rows is not None else bounds
+    args: list[Any] = [row_list, row_bounds, bounds, space]
+    for codes, lut in luts:
+        args += [codes, lut]
+    for col, stride in zip(dim_cols, strides, strict=True):
+        args += [col.codes, stride]
+    args += values
+    args += [acc_i, acc_f, out_rows, out_groups]
+    passed = kernel(*args)
+    counts = acc_i[:, 0]
+    present = np.arange(keys) if all_groups else np.flatnonzero(counts)
+    # 5. Sketches: a second pass over the passing rows, straight from the stored sketch entries.
+    hll_states: dict[int, HllState] = {}
+    if hll:
+        dense = np.full(keys, -1, dtype=np.int64)
+        dense[present] = np.arange(len(present))
+        groups = dense[out_groups[:passed]]
+        for index, agg, col in hll:
+            if len(present) * (1 << agg.lgk) > _DENSE_HLL_BYTES:
+                return None
+            registers = np.zeros((len(present), 1 << agg.lgk), dtype=np.uint8)
+            sk = col.sketches
+            K.hll_rows(sk.offsets, sk.entries, out_rows[:passed], groups, registers)
+            hll_states[index] = HllState(agg.lgk, registers=registers)
+    states: list[State] = []
+    for index, (agg, (kind, value_col, seen_col)) in enumerate(zip(plan.aggs, where, strict=True)):
+        n = len(present)
+        if kind == "count":
+            states.append(NumState(counts[present].copy(), np.ones(n, dtype=np.int64)))
+        elif kind == "hll":
+            states.append(hll_states[index])
+        elif kind == "null":
+            states.append(agg.empty(n))
+        else:
+            acc = acc_f if kind == "float" else acc_i
+            seen = acc_i[present, seen_col] if seen_col else counts[present]
+            assert isinstance(agg, NumericAggregation)
+            vals = acc[present, value_col]
+            states.append(NumState(vals.astype(agg.dtype(), copy=False), seen.copy()))
+    group_bucket = present // space
+    rest = present % space
+    group_codes = []
+    for stride, col in zip(strides, dim_cols, strict=True):
+        group_codes.append((rest // stride) % col.cardinality)
+    has_rows = np.bincount(group_bucket[counts[present] > 0], minlength=nb) > 0
+    return FastResult(bucket_starts, group_bucket, group_codes, [c.values_with_null() for c in dim_cols], states, has_rows)
+
+
+_NO_ROWS = np.zeros(1, dtype=np.int64)
+
+
+def _bucket_bounds(view: SegmentView, granularity: Granularity) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Bucket starts of the view and the row boundaries between them (clipped to [lo, hi])."""
+    if isinstance(granularity, AllGranularity):
+        return np.array([ALL_BUCKET], dtype=np.int64), np.array([view.lo, view.hi], dtype=np.int64)
+    data = data_interval(view)
+    if data is None:
+        return None, None
+    starts = []
+    for iv in granularity.iterate(data):
+        starts.append(iv.start)
+        if len(starts) > _MAX_BUCKETS:
+            return None, None
+    edges = np.asarray(starts[1:], dtype=np.int64)
+    inner = np.searchsorted(view.segment.time(), edges, side="left")
+    bounds = np.concatenate([[view.lo], np.clip(inner, view.lo, view.hi), [view.hi]]).astype(np.int64)
+    return np.asarray(starts, dtype=np.int64), bounds
+
+
+def _empty(plan: FastPlan, view: SegmentView, granularity: Granularity, all_groups: bool) -> FastResult:
+    """No row passes the filter: every bucket empty (returned for timeseries), no groups otherwise."""
+    starts, _ = _bucket_bounds(view, granularity)
+    buckets = starts if starts is not None else np.zeros(0, dtype=np.int64)
+    n = len(buckets) if all_groups else 0
+    return FastResult(
+        buckets,
+        np.arange(n, dtype=np.int64),
+        [np.zeros(n, dtype=np.int64) for _ in plan.dims],
+        [pa.nulls(1, pa.large_string()) for _ in plan.dims],
+        [agg.empty(n) for agg in plan.aggs],
+        np.zeros(len(buckets), dtype=bool),
+    )
