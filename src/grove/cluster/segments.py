@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +27,7 @@ from grove.timeline.descriptor import SegmentDescriptor
 from grove.timeline.timeline import DatasourceTimeline
 
 _OPEN_SEGMENTS = 4096
+_RECHECK_S = 0.1
 
 
 class SegmentCache:
@@ -86,6 +88,7 @@ class TimelineSegmentSource:
         self.refresh_on_query = refresh_on_query
         self._lock = threading.Lock()
         self._version = -1
+        self._checked = 0.0
         self._timelines: dict[str, DatasourceTimeline] = {}
 
     def refresh(self, force: bool = False) -> None:
@@ -105,7 +108,11 @@ class TimelineSegmentSource:
         self.cache.drop({str(d.id) for segs in by_ds.values() for d in segs})
 
     def timelines(self) -> dict[str, DatasourceTimeline]:
-        if self.refresh_on_query or self._version < 0:
+        # Embedded use checks the metadata's change counter at most every _RECHECK_S, so a burst of
+        # queries costs one cheap metadata read, and writes from other processes show up promptly.
+        now = time.monotonic()
+        if self._version < 0 or (self.refresh_on_query and now - self._checked >= _RECHECK_S):
+            self._checked = now
             self.refresh()
         with self._lock:
             return dict(self._timelines)

@@ -51,7 +51,7 @@ from grove.segment.columns import Column, NumericColumn, SketchColumn, StringCol
 _MAX_KEYS = 1 << 22  # dense accumulator rows per segment before falling back
 _MAX_BUCKETS = 100_000
 _BITMAP_CODES = 64  # at most this many matching values to select rows through their bitmaps
-_BITMAP_SHARE = 0.25  # ... and only when they hold at most this share of the view's rows
+_BITMAP_SHARE = 0.3  # ... and only when, together, they keep at most this share of the view's rows
 _DENSE_HLL_BYTES = 64 << 20
 
 
@@ -142,6 +142,19 @@ class _DictionarySource:
 
 def _lut(name: str, column: StringColumn | None, f: Any) -> np.ndarray:
     """uint8 per code: 1 where the filter is true for rows holding that code."""
+    if column is not None and getattr(f, "extraction_fn", None) is None:
+        # The common selector and in filters: straight from the column's value index.
+        if isinstance(f, F.SelectorFilter):
+            lut = np.zeros(column.cardinality, dtype=np.uint8)
+            code = column.lookup(f.value)
+            if code >= 0:
+                lut[code] = 1
+            return lut
+        if isinstance(f, F.InFilter):
+            lut = np.zeros(column.cardinality, dtype=np.uint8)
+            codes = column.lookup_many(list(f.values))
+            lut[codes[codes >= 0]] = 1
+            return lut
     source = _DictionarySource(name, column)
     return FilterEngine(source).rows(f).mask().astype(np.uint8)
 
@@ -169,7 +182,7 @@ def run_fast(plan: FastPlan, view: SegmentView, granularity: Granularity, *, all
         return None
     # 1. Filter terms become lookup tables over dictionaries; selective indexed terms select rows.
     luts: list[tuple[np.ndarray, np.ndarray]] = []
-    candidates: list[tuple[int, StringColumn, np.ndarray]] = []
+    candidates: list[tuple[int, StringColumn, np.ndarray, np.ndarray]] = []
     for name, f in plan.terms:
         col = view.column(name)
         if col is None:
@@ -187,14 +200,21 @@ def run_fast(plan: FastPlan, view: SegmentView, granularity: Granularity, *, all
             continue
         if col.has_index and len(hits) <= _BITMAP_CODES:
             estimate = sum(len(col.bitmap(int(c))) for c in hits)
-            if estimate <= _BITMAP_SHARE * view.size:
-                candidates.append((estimate, col, hits))
-                continue
+            candidates.append((estimate, col, hits, lut))
+            continue
         luts.append((col.codes, lut))
+    # Select rows through bitmaps when the indexed terms together (assumed independent) keep few
+    # rows; otherwise their lookup tables join the scan.
+    share = 1.0
+    for estimate, *_ in candidates:
+        share *= min(estimate / max(view.size, 1), 1.0)
+    if share > _BITMAP_SHARE:
+        luts.extend((col.codes, lut) for _, col, _, lut in candidates)
+        candidates = []
     rows: np.ndarray | None = None
     if candidates:
         bm: BitMap | None = None
-        for _, col, hits in sorted(candidates, key=lambda c: c[0]):
+        for _, col, hits, _ in sorted(candidates, key=lambda c: c[0]):
             part = BitMap.union(*(col.bitmap(int(c)) for c in hits)) if len(hits) > 1 else col.bitmap(int(hits[0]))
             bm = part if bm is None else bm & part
         assert bm is not None

@@ -40,6 +40,9 @@ class Toolchest(ABC, Generic[Q]):
 
     query_type: str
     model: type[Q]
+    #: True when partial results of parts of one segment merge correctly (aggregating types), so a
+    #: large segment may be split across threads.
+    splittable: bool = False
 
     @abstractmethod
     def process(self, query: Q, views: Sequence[SegmentView], ctx: SegmentContext) -> Any:

@@ -51,6 +51,9 @@ class SegmentSource(Protocol):
 _POLL_SECONDS = 0.05
 
 
+_MIN_SPLIT_ROWS = 131_072  # rows below which a segment is not worth splitting across threads
+
+
 class _Cancelled(Exception):
     pass
 
@@ -63,11 +66,24 @@ class QueryRunner:
     ) -> None:
         self.source = source
         self.default_timeout_ms = default_timeout_ms
+        self._threads = threads or os.cpu_count() or 2
         self._pool = ThreadPoolExecutor(
             max_workers=threads or os.cpu_count() or 2, thread_name_prefix="grove-query"
         )
         self._running: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
+
+    def _units(self, toolchest: Toolchest[Any], refs: list[SegmentRef]) -> list[tuple[SegmentRef, int, int]]:
+        """Work units: one per segment, or several row ranges of a large segment when there are
+        fewer segments than threads and the query type can merge partial results of one segment."""
+        if not toolchest.splittable or len(refs) >= self._threads:
+            return [(ref, 0, 1) for ref in refs]
+        units: list[tuple[SegmentRef, int, int]] = []
+        for ref in refs:
+            rows = ref.descriptor.num_rows if ref.descriptor is not None else ref.open().num_rows
+            parts = max(1, min(self._threads, rows // _MIN_SPLIT_ROWS))
+            units.extend((ref, i, parts) for i in range(parts))
+        return units
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -132,18 +148,27 @@ class QueryRunner:
         virtual = VirtualColumnSpec.from_models(query.virtual_columns)
         prepared = toolchest.prepare(query)
 
-        def work(ref: SegmentRef) -> Any:
-            if cancel.is_set() or (deadline is not None and time.monotonic() > deadline):
-                raise _Cancelled
-            segment = ref.open()
-            views = []
-            for iv in intervals:
-                part = iv.intersect(ref.visible)
-                if part is not None:
-                    views.append(SegmentView(segment, part, virtual))
-            return toolchest.process(query, views, SegmentContext(segment, ref.descriptor, ref.visible, prepared))
+        def work(batch: list[tuple[SegmentRef, int, int]]) -> Any:
+            partials = []
+            for ref, part, parts in batch:
+                if cancel.is_set() or (deadline is not None and time.monotonic() > deadline):
+                    raise _Cancelled
+                segment = ref.open()
+                views = []
+                for iv in intervals:
+                    visible = iv.intersect(ref.visible)
+                    if visible is not None:
+                        view = SegmentView(segment, visible, virtual)
+                        views.append(view.part(part, parts) if parts > 1 else view)
+                ctx = SegmentContext(segment, ref.descriptor, ref.visible, prepared)
+                partials.append(toolchest.process(query, views, ctx))
+            # Aggregating types merge associatively, so each thread merges its own share first.
+            return [toolchest.merge(query, partials)] if toolchest.splittable and len(partials) > 1 else partials
 
-        futures: list[Future[Any]] = [self._pool.submit(work, ref) for ref in refs]
+        units = self._units(toolchest, refs)
+        tasks = min(self._threads, len(units))
+        batches = [units[i::tasks] for i in range(tasks)]
+        futures: list[Future[Any]] = [self._pool.submit(work, batch) for batch in batches]
         while True:
             # Wake up now and then, so that a cancel stops the query even while segments still run.
             remaining = None if deadline is None else max(deadline - time.monotonic(), 0)
@@ -168,7 +193,7 @@ class QueryRunner:
             if deadline is not None and time.monotonic() >= deadline:
                 raise QueryTimeout(f"Query [{query.query_id or 'unnamed'}] timed out after [{timeout}] ms")
             raise QueryCancelled(f"Query [{query.query_id or 'unnamed'}] was cancelled")
-        partials = [f.result() for f in futures]
+        partials = [p for f in futures for p in f.result()]
         merged = toolchest.merge(query, partials) if partials else toolchest.empty(query)
         if deadline is not None and time.monotonic() > deadline:
             raise QueryTimeout(f"Query [{query.query_id or 'unnamed'}] timed out after [{timeout}] ms")

@@ -58,6 +58,14 @@ class SegmentView:
         self.virtual_columns = virtual_columns or {}
         self._virtual: dict[str, Column | None] = {}
 
+    def part(self, index: int, parts: int) -> SegmentView:
+        """The ``index``-th of ``parts`` equal row ranges of this view (for splitting work)."""
+        step = -(-self.size // parts)
+        view = SegmentView(self.segment, self.interval, self.virtual_columns)
+        view.lo = min(self.lo + index * step, self.hi)
+        view.hi = min(view.lo + step, self.hi)
+        return view
+
     @property
     def num_rows(self) -> int:
         """Rows of the whole segment (row numbers are segment rows)."""

@@ -20,7 +20,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from pyroaring import BitMap
 
 from grove.segment.roaring import serialize_bitmaps
@@ -105,6 +104,7 @@ class StringColumn:
         self.offsets = offsets
         self._bitmaps = bitmaps
         self._has_index = bitmaps is not None
+        self._index: dict[str, int] | None = None
 
     @property
     def multi_value(self) -> bool:
@@ -139,30 +139,23 @@ class StringColumn:
     def bitmap(self, code: int) -> BitMap:
         return self.bitmaps.get(code)
 
+    def _value_index(self) -> dict[str, int]:
+        """value → code, built once per column object (segments keep their columns open)."""
+        index = self._index
+        if index is None:
+            index = self._index = {v: i + 1 for i, v in enumerate(self.dictionary.to_pylist())}
+        return index
+
     def lookup(self, value: str | None) -> int:
         """The code of ``value`` (0 for None), or -1 when the value is absent."""
         if value is None:
             return 0
-        n = len(self.dictionary)
-        if n == 0:
-            return -1
-        i = pc.index_in(pa.scalar(value, self.dictionary.type), value_set=self.dictionary).as_py()
-        return -1 if i is None else i + 1
+        return self._value_index().get(value, -1)
 
     def lookup_many(self, values: Sequence[str | None]) -> np.ndarray:
-        """Codes for many values at once (-1 for absent), through one hash lookup in Arrow."""
-        non_null = [v for v in values if v is not None]
-        out = np.full(len(values), -1, dtype=np.int64)
-        if non_null and len(self.dictionary):
-            idx = pc.index_in(pa.array(non_null, self.dictionary.type), value_set=self.dictionary)
-            found = idx.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-            found = np.where(found >= 0, found + 1, -1)
-            pos = [i for i, v in enumerate(values) if v is not None]
-            out[pos] = found
-        for i, v in enumerate(values):
-            if v is None:
-                out[i] = 0
-        return out
+        """Codes for many values at once (-1 for absent; 0 for None)."""
+        index = self._value_index()
+        return np.fromiter((0 if v is None else index.get(v, -1) for v in values), dtype=np.int64, count=len(values))
 
     def decode(self, codes: np.ndarray) -> pa.Array:
         """Strings for codes (null for code 0)."""

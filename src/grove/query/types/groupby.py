@@ -207,6 +207,7 @@ def _as_text(values: pa.Array) -> pa.Array:
 
 class GroupByToolchest(Toolchest[GroupByQuery]):
     query_type = "groupBy"
+    splittable = True
     model = GroupByQuery
 
     def process(

@@ -50,6 +50,7 @@ class TimeseriesPartial:
 
 class TimeseriesToolchest(Toolchest[TimeseriesQuery]):
     query_type = "timeseries"
+    splittable = True
     model = TimeseriesQuery
 
     def process(

@@ -107,6 +107,7 @@ def _ranking(
 
 class TopNToolchest(Toolchest[TopNQuery]):
     query_type = "topN"
+    splittable = True
     model = TopNQuery
 
     def prepare(self, query: TopNQuery) -> tuple[list[Aggregation], FastPlan | None]:
