@@ -111,21 +111,19 @@ def format_timestamp(ms: int, tz: ZoneInfo | timezone = UTC) -> str:
 
 
 def format_timestamps(ms: np.ndarray, tz: ZoneInfo | timezone = UTC) -> list[str]:
-    """Vectorised :func:`format_timestamp` for an int64 array (UTC fast path through numpy)."""
-    if is_utc(tz):
-        arr = np.asarray(ms, dtype=np.int64)
-        if arr.size and (arr.min() <= MIN_INSTANT or arr.max() >= MAX_INSTANT):
-            return [format_timestamp(int(v)) for v in arr]
-        texts = np.datetime_as_string(arr.astype("datetime64[ms]"), unit="ms")
-        return [t + "Z" for t in texts.tolist()]
-    cache: dict[int, str] = {}
-    out = []
-    for v in np.asarray(ms).tolist():
-        s = cache.get(v)
-        if s is None:
-            s = cache[v] = format_timestamp(v, tz)
-        out.append(s)
-    return out
+    """Vectorised :func:`format_timestamp` for an int64 array: each distinct instant is formatted
+    once (results repeat a few bucket starts many times), then spread back."""
+    arr = np.asarray(ms, dtype=np.int64)
+    if arr.size == 0:
+        return []
+    distinct, inverse = np.unique(arr, return_inverse=True)
+    if is_utc(tz) and distinct[0] > MIN_INSTANT and distinct[-1] < MAX_INSTANT:
+        texts = [t + "Z" for t in np.datetime_as_string(distinct.astype("datetime64[ms]"), unit="ms").tolist()]
+    else:
+        texts = [format_timestamp(int(v), tz) for v in distinct.tolist()]
+    if len(distinct) == len(arr) and bool((inverse == np.arange(len(arr))).all()):
+        return texts
+    return list(map(texts.__getitem__, inverse.tolist()))
 
 
 def now_ms() -> int:

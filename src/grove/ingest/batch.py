@@ -131,8 +131,10 @@ def run_build_job(job: BuildJob, progress: Progress | None = None) -> BuildResul
     columns = plan.input_columns()
     strings = [d.name for d in plan.dimensions or () if d.type == "string"]
     report = progress or worker_progress(job.task_id)
+    # A read batch is never bigger than the rows a worker may hold, so memory follows maxRowsInMemory.
+    batch_rows = min(_BATCH_ROWS, max(plan.max_rows_in_memory, 1024))
     for split in job.splits:
-        for batch in read_split(split, fmt, batch_rows=_BATCH_ROWS, columns=columns, string_columns=strings):
+        for batch in read_split(split, fmt, batch_rows=batch_rows, columns=columns, string_columns=strings):
             stats.malformed += batch.parse_errors
             for sample in batch.error_samples:
                 stats.note(sample)

@@ -19,6 +19,7 @@ from multiprocessing import get_context
 from typing import Any
 
 from grove.errors import IngestionFailed
+from grove.segment.warmup import warm_kernels
 
 Progress = Callable[..., None]
 
@@ -31,8 +32,10 @@ def _init_worker(progress_queue: Any) -> None:
 
 
 def _ready() -> int:
-    # Load what the build and merge steps run, so the first real task does not pay for it.
+    # Load what the build and merge steps run (modules and compiled kernels), so the first real task
+    # does not pay for it.
     importlib.import_module("grove.ingest.batch")
+    warm_kernels()
     return len(sys.modules)
 
 

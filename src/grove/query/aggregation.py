@@ -590,7 +590,11 @@ class HllAggregation(Aggregation):
             out = np.zeros((num_groups, 1 << lgk), dtype=np.uint8)
             for st, remap in zip(states, remaps, strict=True):
                 assert isinstance(st, HllState) and st.registers is not None
-                np.maximum.at(out, remap, st.registers)
+                if len(np.unique(remap)) == len(remap):
+                    # Each partial group lands on its own merged group: one vectorised maximum.
+                    out[remap] = np.maximum(out[remap], st.registers)
+                else:
+                    np.maximum.at(out, remap, st.registers)
             return HllState(lgk, registers=out)
         groups_parts, entry_parts = [], []
         for st, remap in zip(states, remaps, strict=True):

@@ -40,13 +40,16 @@ class MetricSlot:
 
 @dataclass(frozen=True, slots=True)
 class KernelShape:
-    """``remapped[i]`` says whether dimension i's codes go through a remap table (extraction or
-    compaction); plain codes are used as they are, saving a lookup per row."""
+    """A kernel's shape. ``terms`` are the filter tests, one per column: ``eq`` (the code equals one
+    value), ``range`` (the code lies in ``[a, b)``: a bound over a sorted dictionary) or ``lut`` (a
+    lookup table over codes). Comparisons let the compiler vectorise the loop; a lookup table does
+    not. ``remapped[i]`` says whether dimension i's codes go through a remap table; plain codes are
+    used as they are, saving a lookup per row."""
 
-    filters: int
+    terms: tuple[str, ...]
     dims: int
     metrics: tuple[MetricSlot, ...]
-    use_rows: bool
+    mode: str  # "range": bucket row ranges; "rows": a row list; "ranges": given row ranges
     emit: bool
     remapped: tuple[bool, ...] = ()
 
@@ -55,9 +58,35 @@ class KernelShape:
 
 
 def _source(shape: KernelShape) -> str:
-    nf, nd = shape.filters, shape.dims
-    args = ["rows", "row_bounds", "bounds", "bstride"]
-    args += [f"f{i}c, f{i}l" for i in range(nf)]
+    nd = shape.dims
+    rows_mode = shape.mode == "rows"
+    row_arrays: list[str] = []
+
+    def row(name: str) -> str:
+        """How the loop reads a per-row array: through the row list, or a bucket slice.
+
+        Bucket slices indexed from 0 let the compiler see every index is non-negative, so it drops
+        numba's negative-index handling and vectorises the loop.
+        """
+        if rows_mode:
+            return f"{name}[r]"
+        if name not in row_arrays:
+            row_arrays.append(name)
+        return f"{name}_[i]"
+
+    args = ["rs", "re", "rg"] if shape.mode == "ranges" else ["rows", "row_bounds", "bounds", "bstride"]
+    tests = []
+    for i, kind in enumerate(shape.terms):
+        code = row(f"f{i}c")
+        if kind == "eq":
+            args.append(f"f{i}c, f{i}a")
+            tests.append(f"({code} == f{i}a)")
+        elif kind == "range":
+            args.append(f"f{i}c, f{i}a, f{i}b")
+            tests.append(f"({code} >= f{i}a) & ({code} < f{i}b)")
+        else:
+            args.append(f"f{i}c, f{i}l")
+            tests.append(f"(f{i}l[{code}] != 0)")
     remapped = shape.remapped or (True,) * nd
     args += [f"d{i}c, d{i}m, s{i}" if remapped[i] else f"d{i}c, s{i}" for i in range(nd)]
     args += [f"m{j}v" + (f", m{j}n" if m.has_nulls else "") for j, m in enumerate(shape.metrics)]
@@ -65,6 +94,53 @@ def _source(shape: KernelShape) -> str:
     # Without group dimensions a bucket is one group: accumulate in locals (registers) and store
     # once per bucket, which avoids a chain of read-modify-writes through memory on every row.
     scalar = nd == 0
+    body: list[str] = []
+    if tests:
+        body.append(f"            p = np.int64({' & '.join(tests)})")
+    else:
+        body.append("            p = np.int64(1)")
+    if nd:
+        parts = []
+        for i in range(nd):
+            code = row(f"d{i}c")
+            parts.append(f"d{i}m[{code}] * s{i}" if remapped[i] else f"np.int64({code}) * s{i}")
+        body.append(f"            h = g + {' + '.join(parts)}")
+    else:
+        body.append("            h = g")
+    body.append("            cnt += p" if scalar else "            acc_i[h, 0] += p")
+    for j, m in enumerate(shape.metrics):
+        acc = "acc_f" if m.is_float else "acc_i"
+        q = f"q{j}"
+        value = row(f"m{j}v")
+        body.append(f"            {q} = p & np.int64(not {row(f'm{j}n')})" if m.has_nulls else f"            {q} = p")
+        cmp = "<" if m.op == "min" else ">"
+        # Adding a masked value (all bits or none) instead of multiplying keeps integer sums
+        # vectorisable.
+        masked = f"{value} * {q}" if m.is_float else f"({value} & -{q})"
+        if scalar:
+            if m.op == "sum":
+                body += [f"            t{j} += {masked}", f"            u{j} += {q}"]
+            else:
+                body += [
+                    f"            if {q}:",
+                    f"                if u{j} == 0 or {value} {cmp} t{j}:",
+                    f"                    t{j} = {value}",
+                    f"                u{j} += 1",
+                ]
+        elif m.op == "sum":
+            body.append(f"            {acc}[h, {m.col}] += {masked}")
+            if m.has_nulls:
+                body.append(f"            acc_i[h, {m.seen_col}] += {q}")
+        else:
+            body += [
+                f"            if {q}:",
+                f"                if acc_i[h, {m.seen_col}] == 0 or {value} {cmp} {acc}[h, {m.col}]:",
+                f"                    {acc}[h, {m.col}] = {value}",
+                f"                acc_i[h, {m.seen_col}] += 1",
+            ]
+    if shape.emit:
+        body += ["            out_rows[k] = r" if rows_mode else "            out_rows[k] = start + i", "            out_groups[k] = h"]
+    body.append("            k += p")
     lines = [
         "import numba",
         "import numpy as np",
@@ -75,62 +151,32 @@ def _source(shape: KernelShape) -> str:
         "    k = 0",
         "    zi = acc_i[0, 0] * 0",
         "    zf = acc_f[0, 0] * 0",
-        "    for b in range(bounds.shape[0] - 1):",
-        "        start = row_bounds[b]" if shape.use_rows else "        start = bounds[b]",
-        "        stop = row_bounds[b + 1]" if shape.use_rows else "        stop = bounds[b + 1]",
-        "        g = b * bstride",
     ]
+    if shape.mode == "ranges":
+        lines += [
+            "    for b in range(rs.shape[0]):",
+            "        start = rs[b]",
+            "        stop = re[b]",
+            "        g = rg[b]",
+        ]
+    else:
+        lines += [
+            "    for b in range(bounds.shape[0] - 1):",
+            "        start = row_bounds[b]" if rows_mode else "        start = bounds[b]",
+            "        stop = row_bounds[b + 1]" if rows_mode else "        stop = bounds[b + 1]",
+            "        g = b * bstride",
+        ]
+    lines += [f"        {name}_ = {name}[start:stop]" for name in row_arrays]
     if scalar:
         lines.append("        cnt = zi")
         for j, m in enumerate(shape.metrics):
             lines.append(f"        t{j} = {'zf' if m.is_float else 'zi'}")
             lines.append(f"        u{j} = zi")
-    lines += [
-        "        for i in range(start, stop):",
-        "            r = rows[i]" if shape.use_rows else "            r = i",
-    ]
-    if nf:
-        terms = " & ".join(f"np.int64(f{i}l[f{i}c[r]])" for i in range(nf))
-        lines.append(f"            p = {terms}")
+    if rows_mode:
+        lines += ["        for i in range(start, stop):", "            r = rows[i]"]
     else:
-        lines.append("            p = np.int64(1)")
-    if nd:
-        groups = " + ".join(
-            f"d{i}m[d{i}c[r]] * s{i}" if remapped[i] else f"np.int64(d{i}c[r]) * s{i}" for i in range(nd)
-        )
-        lines.append(f"            h = g + {groups}")
-    else:
-        lines.append("            h = g")
-    lines.append("            cnt += p" if scalar else "            acc_i[h, 0] += p")
-    for j, m in enumerate(shape.metrics):
-        acc = "acc_f" if m.is_float else "acc_i"
-        q = f"q{j}"
-        lines.append(f"            {q} = p & np.int64(not m{j}n[r])" if m.has_nulls else f"            {q} = p")
-        cmp = "<" if m.op == "min" else ">"
-        if scalar:
-            if m.op == "sum":
-                lines += [f"            t{j} += m{j}v[r] * {q}", f"            u{j} += {q}"]
-            else:
-                lines += [
-                    f"            if {q}:",
-                    f"                if u{j} == 0 or m{j}v[r] {cmp} t{j}:",
-                    f"                    t{j} = m{j}v[r]",
-                    f"                u{j} += 1",
-                ]
-        elif m.op == "sum":
-            lines.append(f"            {acc}[h, {m.col}] += m{j}v[r] * {q}")
-            if m.has_nulls:
-                lines.append(f"            acc_i[h, {m.seen_col}] += {q}")
-        else:
-            lines += [
-                f"            if {q}:",
-                f"                if acc_i[h, {m.seen_col}] == 0 or m{j}v[r] {cmp} {acc}[h, {m.col}]:",
-                f"                    {acc}[h, {m.col}] = m{j}v[r]",
-                f"                acc_i[h, {m.seen_col}] += 1",
-            ]
-    if shape.emit:
-        lines += ["            out_rows[k] = r", "            out_groups[k] = h"]
-    lines.append("            k += p")
+        lines += ["        for i in range(stop - start):"]
+    lines += body
     if scalar:
         lines.append("        acc_i[g, 0] += cnt")
         for j, m in enumerate(shape.metrics):

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from pyroaring import BitMap
 
 from grove.common.granularity import AllGranularity, Granularity, NoneGranularity
@@ -51,7 +52,9 @@ from grove.segment.columns import Column, NumericColumn, SketchColumn, StringCol
 _MAX_KEYS = 1 << 22  # dense accumulator rows per segment before falling back
 _MAX_BUCKETS = 100_000
 _BITMAP_CODES = 64  # at most this many matching values to select rows through their bitmaps
-_BITMAP_SHARE = 0.3  # ... and only when, together, they keep at most this share of the view's rows
+_BITMAP_SHARE = 0.05  # ... and only when, together, they keep at most this share of the view's rows
+_BITMAP_SHARE_GROUPED = 0.3
+_PREFIX_CODES = 4096  # at most this many values of the first dimension for range access
 _DENSE_HLL_BYTES = 64 << 20
 
 
@@ -152,6 +155,12 @@ def _lut(name: str, column: StringColumn | None, f: Any) -> np.ndarray:
             return lut
         if isinstance(f, F.InFilter):
             lut = np.zeros(column.cardinality, dtype=np.uint8)
+            if len(f.values) > 64 and len(column.dictionary):
+                # Many values: one hash join of the dictionary against them, in Arrow.
+                wanted = pa.array([v for v in f.values if v is not None], column.dictionary.type)
+                lut[1:] = pc.is_in(column.dictionary, value_set=wanted).to_numpy(zero_copy_only=False)
+                lut[0] = any(v is None for v in f.values)
+                return lut
             codes = column.lookup_many(list(f.values))
             lut[codes[codes >= 0]] = 1
             return lut
@@ -180,9 +189,14 @@ def run_fast(plan: FastPlan, view: SegmentView, granularity: Granularity, *, all
     """
     if view.size == 0:
         return None
-    # 1. Filter terms become lookup tables over dictionaries; selective indexed terms select rows.
+    segment = view.segment
+    first_dim = segment.schema.dimensions[0].name if segment.schema.dimensions else None
+    # 1. Filter terms become lookup tables over dictionaries. Terms on the first sort dimension with
+    #    few values select row ranges (binary search inside each time run); selective indexed terms
+    #    select rows through their bitmaps; the rest are tested row by row in the kernel.
     luts: list[tuple[np.ndarray, np.ndarray]] = []
     candidates: list[tuple[int, StringColumn, np.ndarray, np.ndarray]] = []
+    prefix: tuple[StringColumn, np.ndarray] | None = None
     for name, f in plan.terms:
         col = view.column(name)
         if col is None:
@@ -198,24 +212,27 @@ def run_fast(plan: FastPlan, view: SegmentView, granularity: Granularity, *, all
             return _empty(plan, view, granularity, all_groups)
         if len(hits) == len(lut):
             continue
+        if name == first_dim and prefix is None and _prefix_pays(segment, view, len(hits)):
+            prefix = (col, hits)
+            continue
         if col.has_index and len(hits) <= _BITMAP_CODES:
             estimate = sum(len(col.bitmap(int(c))) for c in hits)
             candidates.append((estimate, col, hits, lut))
             continue
         luts.append((col.codes, lut))
-    # Select rows through bitmaps when the indexed terms together (assumed independent) keep few
-    # rows; otherwise their lookup tables join the scan.
     share = 1.0
     for estimate, *_ in candidates:
         share *= min(estimate / max(view.size, 1), 1.0)
-    if share > _BITMAP_SHARE:
-        luts.extend((col.codes, lut) for _, col, _, lut in candidates)
+    # Gathering selected rows costs several times a sequential, vectorised scan per row; grouped
+    # aggregation scatters anyway, so bitmaps pay at a higher share there.
+    if prefix is not None or share > (_BITMAP_SHARE_GROUPED if plan.dims else _BITMAP_SHARE):
+        luts.extend((c.codes, lut) for _, c, _, lut in candidates)
         candidates = []
     rows: np.ndarray | None = None
     if candidates:
         bm: BitMap | None = None
-        for _, col, hits, _ in sorted(candidates, key=lambda c: c[0]):
-            part = BitMap.union(*(col.bitmap(int(c)) for c in hits)) if len(hits) > 1 else col.bitmap(int(hits[0]))
+        for _, c, hits, _ in sorted(candidates, key=lambda item: item[0]):
+            part = BitMap.union(*(c.bitmap(int(h)) for h in hits)) if len(hits) > 1 else c.bitmap(int(hits[0]))
             bm = part if bm is None else bm & part
         assert bm is not None
         if view.lo > 0 or view.hi < view.num_rows:
@@ -225,6 +242,7 @@ def run_fast(plan: FastPlan, view: SegmentView, granularity: Granularity, *, all
             return _empty(plan, view, granularity, all_groups)
     if len(luts) > 3:
         return None
+    terms, term_args = _term_tests(luts)
     # 2. Time buckets as row boundaries.
     bucket_starts, bounds = _bucket_bounds(view, granularity)
     if bucket_starts is None or bounds is None:
@@ -257,21 +275,21 @@ def run_fast(plan: FastPlan, view: SegmentView, granularity: Granularity, *, all
             where.append(("count", 0, 0))
             continue
         if isinstance(agg, HllAggregation):
-            col = view.column(agg.fields[0])
-            if not isinstance(col, SketchColumn) or col.sketches.kind != "hll" or col.sketches.param != agg.lgk:
+            sketch = view.column(agg.fields[0])
+            if not isinstance(sketch, SketchColumn) or sketch.sketches.kind != "hll" or sketch.sketches.param != agg.lgk:
                 return None
-            hll.append((index, agg, col))
+            hll.append((index, agg, sketch))
             where.append(("hll", 0, 0))
             continue
         assert isinstance(agg, NumericAggregation)
-        col = view.column(agg.field) if agg.field is not None else None
-        if col is None:
+        num = view.column(agg.field) if agg.field is not None else None
+        if num is None:
             where.append(("null", 0, 0))
             continue
-        if not isinstance(col, NumericColumn) or (agg.kind == "long" and col.values.dtype.kind == "f"):
+        if not isinstance(num, NumericColumn) or (agg.kind == "long" and num.values.dtype.kind == "f"):
             return None
         is_float = agg.kind != "long"
-        has_nulls = col.nulls is not None
+        has_nulls = num.nulls is not None
         value_col = next_f if is_float else next_i
         if is_float:
             next_f += 1
@@ -282,42 +300,73 @@ def run_fast(plan: FastPlan, view: SegmentView, granularity: Granularity, *, all
             seen_col = next_i
             next_i += 1
         slots.append(MetricSlot(agg.op, is_float, value_col, has_nulls, seen_col))
-        values.append(col.values)
+        values.append(num.values)
         if has_nulls:
-            values.append(col.nulls)
+            values.append(num.nulls)
         where.append(("float" if is_float else "long", value_col, seen_col))
-    emit = bool(hll)
-    shape = KernelShape(len(luts), len(dim_cols), tuple(slots), rows is not None, emit, (False,) * len(dim_cols))
+    # 5. The row source: row ranges of the first dimension's values, a row list, or bucket ranges.
+    kernel_dims = list(zip(dim_cols, strides, strict=True))
+    if prefix is not None:
+        col, hits = prefix
+        found = _prefix_ranges(segment, view, col, hits)
+        if found is None:
+            return None
+        starts, stops, codes = found
+        if len(starts) == 0:
+            return _empty(plan, view, granularity, all_groups)
+        base = (np.searchsorted(bounds, starts, side="right") - 1) * space
+        for k, (dcol, stride) in enumerate(kernel_dims):
+            if dcol is col:
+                # Every row of a range holds its value: fold that dimension into the range's group.
+                base = base + codes * stride
+                kernel_dims.pop(k)
+                break
+        mode = "ranges"
+        head: list[Any] = [starts, stops, base]
+        n_rows = int((stops - starts).sum())
+    else:
+        mode = "rows" if rows is not None else "range"
+        row_list = rows if rows is not None else _NO_ROWS
+        row_bounds = np.searchsorted(rows, bounds) if rows is not None else bounds
+        head = [row_list, row_bounds, bounds, space]
+        n_rows = len(rows) if rows is not None else view.size
+    # Sketches need each passing row's group: written out by the kernel, unless buckets are the only
+    # groups and every row of the selection passes, when the sketch pass walks the buckets itself.
+    emit = bool(hll) and (bool(dim_cols) or bool(luts) or mode == "ranges")
+    shape = KernelShape(terms, len(kernel_dims), tuple(slots), mode, emit, (False,) * len(kernel_dims))
     kernel = kernel_for(shape)
     acc_i = np.zeros((keys, next_i), dtype=np.int64)
     acc_f = np.zeros((keys, max(next_f, 1)), dtype=np.float64)
-    n_rows = len(rows) if rows is not None else view.size
     out_rows = np.empty(n_rows if emit else 1, dtype=np.int64)
     out_groups = np.empty(n_rows if emit else 1, dtype=np.int64)
-    row_list = rows if rows is not None else _NO_ROWS
-    row_bounds = np.searchsorted(rows, bounds) if rows is not None else bounds
-    args: list[Any] = [row_list, row_bounds, bounds, space]
-    for codes, lut in luts:
-        args += [codes, lut]
-    for col, stride in zip(dim_cols, strides, strict=True):
+    args: list[Any] = [*head, *term_args]
+    for col, stride in kernel_dims:
         args += [col.codes, stride]
     args += values
     args += [acc_i, acc_f, out_rows, out_groups]
     passed = kernel(*args)
     counts = acc_i[:, 0]
     present = np.arange(keys) if all_groups else np.flatnonzero(counts)
-    # 5. Sketches: a second pass over the passing rows, straight from the stored sketch entries.
+    # 6. Sketches: a second pass over the passing rows, straight from the stored sketch entries.
     hll_states: dict[int, HllState] = {}
     if hll:
-        dense = np.full(keys, -1, dtype=np.int64)
-        dense[present] = np.arange(len(present))
-        groups = dense[out_groups[:passed]]
-        for index, agg, col in hll:
+        groups = None
+        if emit:
+            dense = np.full(keys, -1, dtype=np.int64)
+            dense[present] = np.arange(len(present))
+            groups = dense[out_groups[:passed]]
+        for index, agg, sketch in hll:
             if len(present) * (1 << agg.lgk) > _DENSE_HLL_BYTES:
                 return None
             registers = np.zeros((len(present), 1 << agg.lgk), dtype=np.uint8)
-            sk = col.sketches
-            K.hll_rows(sk.offsets, sk.entries, out_rows[:passed], groups, registers)
+            sk = sketch.sketches
+            if groups is not None:
+                K.hll_rows(sk.offsets, sk.entries, out_rows[:passed], groups, registers)
+            else:
+                # One group per bucket, all of them present (timeseries) or only those with rows.
+                full = np.zeros((nb, 1 << agg.lgk), dtype=np.uint8) if len(present) != nb else registers
+                K.hll_buckets(sk.offsets, sk.entries, mode == "rows", head[0], head[1], full)
+                registers = full if full is registers else full[present]
             hll_states[index] = HllState(agg.lgk, registers=registers)
     states: list[State] = []
     for index, (agg, (kind, value_col, seen_col)) in enumerate(zip(plan.aggs, where, strict=True)):
@@ -343,7 +392,45 @@ def run_fast(plan: FastPlan, view: SegmentView, granularity: Granularity, *, all
     return FastResult(bucket_starts, group_bucket, group_codes, [c.values_with_null() for c in dim_cols], states, has_rows)
 
 
+def _prefix_pays(segment: Any, view: SegmentView, values: int) -> bool:
+    """Whether range access by the first dimension beats scanning: few time runs and few values."""
+    runs = len(segment.time_runs()) - 1
+    return values <= _PREFIX_CODES and runs * 16 <= view.size and runs * values <= 4 * view.size
+
+
+def _prefix_ranges(
+    segment: Any, view: SegmentView, col: StringColumn, hits: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    runs = segment.time_runs()
+    capacity = (len(runs) - 1) * len(hits)
+    starts = np.empty(capacity, dtype=np.int64)
+    stops = np.empty(capacity, dtype=np.int64)
+    codes = np.empty(capacity, dtype=np.int64)
+    wanted = hits.astype(col.codes.dtype)
+    n = K.prefix_ranges(runs, view.lo, view.hi, col.codes, wanted, starts, stops, codes)
+    return starts[:n], stops[:n], codes[:n]
+
+
 _NO_ROWS = np.zeros(1, dtype=np.int64)
+
+
+def _term_tests(luts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[tuple[str, ...], list[Any]]:
+    """Each lookup table as the cheapest test: one code, a contiguous code range, or the table."""
+    kinds: list[str] = []
+    args: list[Any] = []
+    for codes, lut in luts:
+        hits = np.flatnonzero(lut)
+        scalar = codes.dtype.type
+        if len(hits) == 1:
+            kinds.append("eq")
+            args += [codes, scalar(hits[0])]
+        elif int(hits[-1]) - int(hits[0]) + 1 == len(hits) and int(hits[-1]) + 1 <= np.iinfo(codes.dtype).max:
+            kinds.append("range")
+            args += [codes, scalar(hits[0]), scalar(hits[-1] + 1)]
+        else:
+            kinds.append("lut")
+            args += [codes, lut]
+    return tuple(kinds), args
 
 
 def _bucket_bounds(view: SegmentView, granularity: Granularity) -> tuple[np.ndarray | None, np.ndarray | None]:

@@ -173,3 +173,82 @@ def hll_hashes(hashes, groups, lgk, registers):
 
 
 EMPTY_NULLS = np.zeros(0, dtype=np.bool_)
+
+
+@numba.njit(cache=True, nogil=True)
+def hll_buckets(offsets, entries, use_rows, rows, bounds, registers):
+    """Fold the sketches of each time bucket's rows into that bucket's dense registers.
+
+    Bucket b holds rows ``[bounds[b], bounds[b+1])`` of the segment, or with ``use_rows`` the rows
+    ``rows[bounds[b]:bounds[b+1]]``. Rows that hold exactly one entry each (no rollup) read it
+    directly.
+    """
+    single = offsets.shape[0] - 1 == entries.shape[0] and offsets[offsets.shape[0] - 1] == entries.shape[0]
+    for b in range(bounds.shape[0] - 1):
+        for i in range(bounds[b], bounds[b + 1]):
+            r = rows[i] if use_rows else i
+            if single:
+                e = entries[r]
+                reg = e >> 6
+                rho = np.uint8(e & 63)
+                if registers[b, reg] < rho:
+                    registers[b, reg] = rho
+                continue
+            for k in range(offsets[r], offsets[r + 1]):
+                e = entries[k]
+                reg = e >> 6
+                rho = np.uint8(e & 63)
+                if registers[b, reg] < rho:
+                    registers[b, reg] = rho
+
+
+@numba.njit(cache=True, nogil=True)
+def prefix_ranges(runs, lo, hi, codes, wanted, out_start, out_stop, out_code):
+    """Row ranges of the ``wanted`` codes (sorted) inside each time run, within rows [lo, hi).
+
+    Inside a run of equal time the first dimension's codes are sorted, so each wanted code's rows
+    there are one range, found by binary search. Returns how many ranges were written.
+    """
+    n = 0
+    for t in range(runs.shape[0] - 1):
+        a = max(runs[t], lo)
+        b = min(runs[t + 1], hi)
+        if a >= b:
+            continue
+        pos = a
+        for w in wanted:
+            # First row at or after pos whose code is >= w: gallop forward (wanted codes grow, so
+            # the next one is usually near), then binary search the last step.
+            if pos >= b:
+                break
+            step = 1
+            left = pos
+            while pos + step < b and codes[pos + step] < w:
+                left = pos + step
+                step *= 2
+            right = min(pos + step, b)
+            while left < right:
+                mid = (left + right) >> 1
+                if codes[mid] < w:
+                    left = mid + 1
+                else:
+                    right = mid
+            if left >= b:
+                break
+            if codes[left] != w:
+                pos = left
+                continue
+            start = left
+            right = b
+            while left < right:
+                mid = (left + right) >> 1
+                if codes[mid] <= w:
+                    left = mid + 1
+                else:
+                    right = mid
+            out_start[n] = start
+            out_stop[n] = left
+            out_code[n] = w
+            n += 1
+            pos = left
+    return n

@@ -52,6 +52,7 @@ _POLL_SECONDS = 0.05
 
 
 _MIN_SPLIT_ROWS = 131_072  # rows below which a segment is not worth splitting across threads
+_INLINE_ROWS = 200_000  # total rows below which a query runs on the calling thread
 
 
 class _Cancelled(Exception):
@@ -166,6 +167,15 @@ class QueryRunner:
             return [toolchest.merge(query, partials)] if toolchest.splittable and len(partials) > 1 else partials
 
         units = self._units(toolchest, refs)
+        if self._small(refs):
+            # A handful of small segments: handing them to threads costs more than it saves.
+            try:
+                partials = work(units)
+            except _Cancelled:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise QueryTimeout(f"Query [{query.query_id or 'unnamed'}] timed out after [{timeout}] ms") from None
+                raise QueryCancelled(f"Query [{query.query_id or 'unnamed'}] was cancelled") from None
+            return self._finish(toolchest, query, partials, deadline, timeout)
         tasks = min(self._threads, len(units))
         batches = [units[i::tasks] for i in range(tasks)]
         futures: list[Future[Any]] = [self._pool.submit(work, batch) for batch in batches]
@@ -194,7 +204,25 @@ class QueryRunner:
                 raise QueryTimeout(f"Query [{query.query_id or 'unnamed'}] timed out after [{timeout}] ms")
             raise QueryCancelled(f"Query [{query.query_id or 'unnamed'}] was cancelled")
         partials = [p for f in futures for p in f.result()]
+        return self._finish(toolchest, query, partials, deadline, timeout)
+
+    def _finish(
+        self, toolchest: Toolchest[Any], query: BaseQuery, partials: list[Any], deadline: float | None, timeout: int
+    ) -> list[Any]:
         merged = toolchest.merge(query, partials) if partials else toolchest.empty(query)
         if deadline is not None and time.monotonic() > deadline:
             raise QueryTimeout(f"Query [{query.query_id or 'unnamed'}] timed out after [{timeout}] ms")
         return toolchest.finalize(query, merged)
+
+    def _small(self, refs: list[SegmentRef]) -> bool:
+        """Whether a query reads so little that it should run on the calling thread."""
+        # Only segments whose size is known without opening them qualify; a query on the calling thread
+        # notices a cancel between segments only, which for this little work comes soon enough.
+        total = 0
+        for ref in refs:
+            if ref.descriptor is None:
+                return False
+            total += ref.descriptor.num_rows
+            if total > _INLINE_ROWS:
+                return False
+        return True

@@ -155,7 +155,9 @@ class StringColumn:
     def lookup_many(self, values: Sequence[str | None]) -> np.ndarray:
         """Codes for many values at once (-1 for absent; 0 for None)."""
         index = self._value_index()
-        return np.fromiter((0 if v is None else index.get(v, -1) for v in values), dtype=np.int64, count=len(values))
+        return np.fromiter(
+            (0 if v is None else index.get(v, -1) for v in values), dtype=np.int64, count=len(values)
+        )
 
     def decode(self, codes: np.ndarray) -> pa.Array:
         """Strings for codes (null for code 0)."""

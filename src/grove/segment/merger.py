@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from grove.segment.block import RowBlock, union_schema
+from grove.segment.columns import Column, StringColumn, code_dtype
+from grove.segment.format import FILE_NAME, write_segment
 from grove.segment.rollup import sort_rows
 from grove.segment.schema import SegmentSchema
 from grove.segment.segment import Segment, SegmentInfo
@@ -107,6 +110,8 @@ def merge_pieces(
             )
         return w
 
+    if len(pieces) == 1 and shard_fn is None and schema is None:
+        return _rewrite_single(pieces[0], out_dir, info, max_rows_per_segment)
     if shard_fn is not None:
         for shard in range(num_shards):
             writer(shard)  # every shard gets a segment, empty or not, so the partition set is complete
@@ -148,3 +153,39 @@ def _strip(block: RowBlock, schema: SegmentSchema) -> RowBlock:
         return RowBlock(schema, block.time, block.columns)
     keep = set(schema.dimension_names) | set(schema.metric_names)
     return RowBlock(schema, block.time, {k: v for k, v in block.columns.items() if k in keep})
+
+
+def _rewrite_single(
+    piece: Segment, out_dir: Path, info: Callable[[int], SegmentInfo], max_rows: int
+) -> list[MergedSegment]:
+    """A chunk persisted in one piece is already sorted and rolled up: write it out as final
+    segments (with bitmap indexes), cut every ``max_rows`` rows, without sorting it again."""
+    block = piece.to_block()
+    out = []
+    for partition, start in enumerate(range(0, max(block.num_rows, 1), max_rows)):
+        part = (
+            block.slice(start, min(start + max_rows, block.num_rows)) if block.num_rows > max_rows else block
+        )
+        directory = out_dir / str(partition)
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / FILE_NAME
+        size = write_segment(path, info(partition), _compact(part))
+        out.append(MergedSegment(partition, path, part.num_rows, size))
+    return out
+
+
+def _compact(block: RowBlock) -> RowBlock:
+    """Drop dictionary values no row of a (sliced) block holds, so the segment's dictionaries are exact."""
+    columns: dict[str, Column] = {}
+    for name, col in block.columns.items():
+        if isinstance(col, StringColumn) and len(col.codes):
+            used = np.bincount(col.codes, minlength=col.cardinality) > 0
+            used[0] = True
+            if not used.all():
+                keep = np.flatnonzero(used[1:])
+                remap = np.zeros(col.cardinality, dtype=np.int64)
+                remap[keep + 1] = np.arange(1, len(keep) + 1)
+                codes = remap[col.codes].astype(code_dtype(len(keep) + 1))
+                col = StringColumn(col.dictionary.take(pa.array(keep)), codes, col.offsets)
+        columns[name] = col
+    return RowBlock(block.schema, block.time, columns)

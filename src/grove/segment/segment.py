@@ -99,6 +99,20 @@ class Segment(ABC):
                 columns[name] = col
         return RowBlock(self.schema, self.time(), columns)
 
+    def time_runs(self) -> np.ndarray:
+        """Boundaries of the runs of equal ``__time`` (int64, starts then the end), computed once.
+
+        Rows are sorted by time and then by the dimensions in schema order, so inside one run the
+        first dimension's codes are sorted: a value's rows there are one contiguous range.
+        """
+        runs: np.ndarray | None = getattr(self, "_time_runs", None)
+        if runs is None:
+            t = self.time()
+            change = np.flatnonzero(t[1:] != t[:-1]) + 1 if len(t) > 1 else np.zeros(0, dtype=np.int64)
+            runs = np.concatenate([[0], change, [len(t)]]).astype(np.int64)
+            self._time_runs = runs
+        return runs
+
     def rows_in(self, interval: Interval) -> tuple[int, int]:
         """Row range ``[lo, hi)`` whose time lies in ``interval`` (time is sorted)."""
         t = self.time()

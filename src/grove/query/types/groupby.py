@@ -269,17 +269,21 @@ class GroupByToolchest(Toolchest[GroupByQuery]):
                 order = order[: limit.limit]
         names = [d.output_name for d in query.dimensions] + list(finals)
         stamps = format_timestamps(times[order], query.granularity.tz) if len(order) else []
-        idx = order.tolist()
+        # Rows are assembled column-wise: reorder each column once, then zip (per-row work in C).
+        picked = [_reorder(columns[name], order) for name in names]
         if query.context_bool("resultAsArray"):
-            include_time = not isinstance(query.granularity, AllGranularity)
-            return [
-                ([times[i].item()] if include_time else []) + [columns[name][i] for name in names]
-                for i in idx
-            ]
-        return [
-            {"version": "v1", "timestamp": stamps[j], "event": {name: columns[name][i] for name in names}}
-            for j, i in enumerate(idx)
-        ]
+            if not isinstance(query.granularity, AllGranularity):
+                picked.insert(0, times[order].tolist())
+            return [list(row) for row in zip(*picked, strict=True)] if picked else [[] for _ in order]
+        events = [dict(zip(names, row, strict=True)) for row in zip(*picked, strict=True)] if names else [{} for _ in order]
+        return [{"version": "v1", "timestamp": ts, "event": event} for ts, event in zip(stamps, events, strict=True)]
+
+
+def _reorder(values: list[Any], order: np.ndarray) -> list[Any]:
+    if len(order) == len(values) and (len(order) == 0 or bool((order == np.arange(len(order))).all())):
+        return values
+    getter = values.__getitem__
+    return list(map(getter, order.tolist()))
 
 
 def _blocks(query: GroupByQuery) -> list[list[Any]]:

@@ -1,0 +1,24 @@
+"""Loading the segment layer's compiled kernels ahead of use.
+
+numba compiles (or loads from its on-disk cache) each kernel on its first call, a few hundred
+milliseconds per process. Worker processes call :func:`warm_kernels` when they start so the first
+real batch does not pay for it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from grove.segment.hashing import hash_numbers, hash_strings
+from grove.segment.roaring import serialize_bitmaps
+from grove.segment.sketches import hll_dense_registers, hll_entries
+
+
+def warm_kernels() -> None:
+    hashes = hash_strings(pa.array(["a", "b"]))
+    hash_numbers(np.arange(2, dtype=np.int64))
+    hash_numbers(np.arange(2, dtype=np.float64))
+    entries = hll_entries(hashes, 14)
+    hll_dense_registers(np.zeros(2, dtype=np.int64), entries, 1, 14)
+    serialize_bitmaps(np.arange(2, dtype=np.int64), np.array([0, 1, 2], dtype=np.int64))
