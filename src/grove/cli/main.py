@@ -26,7 +26,7 @@ from rich.progress import (
 from grove.cli.output import console, print_json, print_segments, print_summary
 from grove.cli.progress import IngestProgress
 from grove.cli.query import add_query_command
-from grove.cli.quickstart import run_quickstart
+from grove.cli.quickstart import prepare_sample, print_examples
 from grove.cli.serve import add_serve_options, serve
 from grove.cluster.embedded import Database, open_database
 from grove.common.config import SETTINGS, Config
@@ -127,8 +127,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_quickstart(args: argparse.Namespace) -> int:
-    with _open(args) as db:
-        return run_quickstart(db, args)
+    config = _config(args)
+    with Database(config) as db:
+        prepare_sample(db)
+    if args.no_serve:
+        return 0
+    return serve(config, on_ready=lambda node: print_examples(config.host, config.port))
 
 
 def _positive(text: str) -> int:
@@ -189,7 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_serve_options(p)
     p.set_defaults(handler=cmd_serve)
 
-    p = _command(sub, "quickstart", "generate sample ad events, ingest them and run a first query")
+    p = _command(sub, "quickstart", "generate sample ad events, ingest them, run a first query, then serve")
+    add_serve_options(p)
+    p.add_argument("--no-serve", action="store_true", help="stop after ingesting and querying (no server)")
     p.set_defaults(handler=cmd_quickstart)
 
     gen = _command(sub, "generate", "generate sample data")

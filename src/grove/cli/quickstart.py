@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import argparse
+import json
 from pathlib import Path
 from typing import Any
 
@@ -52,13 +52,18 @@ TOP_ADVERTISERS: dict[str, Any] = {
 }
 
 
-def run_quickstart(db: Database, args: argparse.Namespace) -> int:
+def prepare_sample(db: Database) -> None:
+    """Generate the sample events (once) and ingest them (when ``ads`` is not there yet); show a query."""
     home = Path(db.config.home)
     sample_dir = home / "sample"
     data = sample_dir / "ads-0.json"
     if not data.exists():
         console.print(f"Generating {SAMPLE_ROWS:,} sample ad events over {SAMPLE_DAYS} days into {data} …")
         write_ads(data, rows=SAMPLE_ROWS, days=SAMPLE_DAYS, seed=1)
+    if "ads" in db.datasources():
+        console.print("Datasource [bold]ads[/bold] is already ingested; skipping ingestion.")
+        _show_top(db)
+        return
     spec = ads_ingestion_spec(str(sample_dir.absolute()))
     columns = (
         SpinnerColumn(),
@@ -70,6 +75,10 @@ def run_quickstart(db: Database, args: argparse.Namespace) -> int:
     with Progress(*columns, console=console, transient=True) as progress:
         summary = db.ingest(spec, progress=IngestProgress(progress))
     print_summary(summary, "table")
+    _show_top(db)
+
+
+def _show_top(db: Database) -> None:
     result = db.query(TOP_ADVERTISERS)
     table = Table(title="Top 5 advertisers by spend (a Druid topN query)")
     for col in ("advertiser_id", "impressions", "clicks", "spend_micros", "reach", "ctr"):
@@ -84,8 +93,41 @@ def run_quickstart(db: Database, args: argparse.Namespace) -> int:
             f"{row['ctr']:.4f}",
         )
     console.print(table)
-    console.print(
-        "Next: query it yourself — `grove query my-query.json` with any Druid native query on datasource "
-        "[bold]ads[/bold], or ingest your own file with `grove ingest my-spec.json` (see README.md)."
+
+
+def print_examples(host: str, port: int) -> None:
+    """Ready-to-paste ways to query the running server."""
+    url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"
+    query = json.dumps(
+        {
+            "queryType": "timeseries",
+            "dataSource": "ads",
+            "intervals": ["2026-01-01/2026-01-08"],
+            "granularity": "day",
+            "aggregations": [
+                {"type": "longSum", "name": "impressions", "fieldName": "impressions"},
+                {"type": "longSum", "name": "clicks", "fieldName": "clicks"},
+            ],
+        }
     )
-    return 0
+    console.print(f"\n[bold]grove is serving Druid's API on {url}[/bold] (Ctrl-C to stop). Try:\n")
+    console.print(
+        f"curl -s -X POST -H 'Content-Type: application/json' '{url}/druid/v2/?pretty' -d '{query}'",
+        markup=False,
+        soft_wrap=True,
+    )
+    console.print(
+        f"""
+# with pydruid (pip install pydruid pandas):
+python - <<'PY'
+from pydruid.client import PyDruid
+from pydruid.utils.aggregators import longsum
+client = PyDruid("{url}", "druid/v2")
+ts = client.timeseries(datasource="ads", granularity="day", intervals="2026-01-01/2026-01-08",
+                       aggregations={{"clicks": longsum("clicks")}})
+print(ts.export_pandas())
+PY""",
+        markup=False,
+        soft_wrap=True,
+    )
+    console.print(f"\nAPI docs: {url}/docs · metrics: {url}/metrics · README.md walks through more.\n")

@@ -13,7 +13,7 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,8 @@ class Database:
         self.segment_source = TimelineSegmentSource(self.metadata, self.segment_cache)
         self.query_runner = QueryRunner(self.segment_source, config.threads(), config.query_timeout_ms)
         self._tasks: dict[str, tuple[BatchIngestion, threading.Thread]] = {}
+        #: called with the summary of every successful write (the server counts ingested rows)
+        self.ingest_listeners: list[Callable[[IngestSummary], None]] = []
         self._tasks_lock = threading.Lock()
         self._clean_abandoned_work()
 

@@ -44,8 +44,10 @@ def create_app(
         redoc_url=None,
     )
     name = host or f"{node.config.host}:{node.config.port}"
-    app.state.grove = ServerState(node, NodeMetrics(), name, node.config.max_request_bytes)
-    install_error_handlers(app, name)
+    metrics = NodeMetrics()
+    app.state.grove = ServerState(node, metrics, name, node.config.max_request_bytes)
+    node.db.ingest_listeners.append(lambda summary: metrics.rows_ingested.inc(summary.stats.processed))
+    install_error_handlers(app, name, metrics)
     for module in (native, sql, status, indexer, coordinator):
         app.include_router(module.router)
     return app

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from grove.errors import GroveError
+from grove.server.metrics import NodeMetrics
 
 log = logging.getLogger("grove.server")
 
@@ -46,10 +47,17 @@ def grove_error_response(e: GroveError, host: str | None) -> Response:
     return error_response(e.status, e.druid_error, e.message, f"grove.errors.{e.error_class}", host)
 
 
-def install_error_handlers(app: FastAPI, host: str | None) -> None:
+def install_error_handlers(app: FastAPI, host: str | None, metrics: NodeMetrics | None = None) -> None:
+    """Render every error in Druid's shape and count it by status in ``metrics``."""
+
+    def counted(response: Response) -> Response:
+        if metrics is not None:
+            metrics.errors.labels(str(response.status_code)).inc()
+        return response
+
     @app.exception_handler(GroveError)
     async def _grove(request: Request, e: GroveError) -> Response:
-        return grove_error_response(e, host)
+        return counted(grove_error_response(e, host))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, e: StarletteHTTPException) -> Response:
@@ -62,18 +70,18 @@ def install_error_handlers(app: FastAPI, host: str | None) -> None:
         response = error_response(e.status_code, error, message, "HTTPException", host)
         # Starlette's headers matter: a 405 must say which methods are allowed (``Allow``).
         response.headers.update(e.headers or {})
-        return response
+        return counted(response)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, e: RequestValidationError) -> Response:
         first = e.errors()[0] if e.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
         message = f"Invalid value at {where}: {first.get('msg', 'invalid')}" if where else "Invalid request"
-        return error_response(400, "Invalid input", message, "RequestValidationError", host)
+        return counted(error_response(400, "Invalid input", message, "RequestValidationError", host))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, e: Exception) -> Response:
         log.exception("Unexpected error serving %s %s", request.method, request.url.path)
-        return error_response(
-            500, "Unknown exception", f"Internal error: {type(e).__name__}", type(e).__name__, host
+        return counted(
+            error_response(500, "Unknown exception", f"Internal error: {type(e).__name__}", type(e).__name__, host)
         )

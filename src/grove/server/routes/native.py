@@ -34,9 +34,6 @@ async def _native(request: Request) -> Response:
     metrics.running.set(state.node.admission.running)
     try:
         result = await anyio.to_thread.run_sync(state.node.query, query)
-    except GroveError as e:
-        metrics.errors.labels(str(e.status)).inc()
-        raise
     finally:
         metrics.latency.labels(label).observe(time.perf_counter() - start)
     headers = {"X-Druid-Query-Id": query_id} if query_id else None
