@@ -129,7 +129,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_quickstart(args: argparse.Namespace) -> int:
     config = _config(args)
     with Database(config) as db:
-        prepare_sample(db)
+        prepare_sample(db, args.rows)
     if args.no_serve:
         return 0
     return serve(config, on_ready=lambda node: print_examples(config.host, config.port))
@@ -196,6 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "quickstart", "generate sample ad events, ingest them, run a first query, then serve")
     add_serve_options(p)
     p.add_argument("--no-serve", action="store_true", help="stop after ingesting and querying (no server)")
+    p.add_argument(
+        "--rows", type=_positive, default=500_000, help="sample events to generate (first run only)"
+    )
     p.set_defaults(handler=cmd_quickstart)
 
     gen = _command(sub, "generate", "generate sample data")

@@ -52,14 +52,14 @@ TOP_ADVERTISERS: dict[str, Any] = {
 }
 
 
-def prepare_sample(db: Database) -> None:
+def prepare_sample(db: Database, rows: int = SAMPLE_ROWS) -> None:
     """Generate the sample events (once) and ingest them (when ``ads`` is not there yet); show a query."""
     home = Path(db.config.home)
     sample_dir = home / "sample"
     data = sample_dir / "ads-0.json"
     if not data.exists():
-        console.print(f"Generating {SAMPLE_ROWS:,} sample ad events over {SAMPLE_DAYS} days into {data} …")
-        write_ads(data, rows=SAMPLE_ROWS, days=SAMPLE_DAYS, seed=1)
+        console.print(f"Generating {rows:,} sample ad events over {SAMPLE_DAYS} days into {data} …")
+        write_ads(data, rows=rows, days=SAMPLE_DAYS, seed=1)
     if "ads" in db.datasources():
         console.print("Datasource [bold]ads[/bold] is already ingested; skipping ingestion.")
         _show_top(db)
