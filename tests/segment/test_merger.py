@@ -297,11 +297,6 @@ def test_slice_bounds_never_split_a_time_and_stay_near_slice_rows() -> None:
     assert slice_bounds([np.arange(6), np.arange(6)], 4) == [(0, 2), (2, 4), (4, 6)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="slices are cut only between distinct timestamps: when queryGranularity truncates every row "
-    "of a chunk to one timestamp, the whole chunk is concatenated at once",
-)
 def test_merge_memory_is_bounded_even_when_all_rows_share_one_timestamp(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

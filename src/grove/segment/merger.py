@@ -10,15 +10,16 @@ partitioning), otherwise new partitions as each fills to ``max_rows_per_segment`
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from grove.segment.block import RowBlock, union_schema
-from grove.segment.columns import Column, StringColumn, code_dtype
+from grove.segment.columns import Column, NumericColumn, StringColumn, code_dtype
 from grove.segment.format import FILE_NAME, write_segment
 from grove.segment.rollup import sort_rows
 from grove.segment.schema import SegmentSchema
@@ -116,13 +117,8 @@ def merge_pieces(
         for shard in range(num_shards):
             writer(shard)  # every shard gets a segment, empty or not, so the partition set is complete
     current = 0
-    for lo, hi in slice_bounds([p.time() for p in pieces], slice_rows):
-        parts = []
-        for piece in pieces:
-            t = piece.time()
-            a, b = int(np.searchsorted(t, lo)), int(np.searchsorted(t, hi))
-            if b > a:
-                parts.append(piece.to_block().slice(a, b))
+    for ranges in _slices(pieces, base, slice_rows):
+        parts = [pieces[i].to_block().slice(a, b) for i, a, b in ranges]
         block = sort_rows(RowBlock.concat(parts, base), base.rollup)
         if shard_fn is not None:
             shards = shard_fn(block)
@@ -153,6 +149,100 @@ def _strip(block: RowBlock, schema: SegmentSchema) -> RowBlock:
         return RowBlock(schema, block.time, block.columns)
     keep = set(schema.dimension_names) | set(schema.metric_names)
     return RowBlock(schema, block.time, {k: v for k, v in block.columns.items() if k in keep})
+
+
+def _slices(pieces: Sequence[Segment], schema: SegmentSchema, slice_rows: int) -> Iterator[list[tuple[int, int, int]]]:
+    """Row ranges ``(piece, start, stop)`` of each merge slice, about ``slice_rows`` rows each.
+
+    Slices are cut between distinct times; a single time holding far more rows than a slice (a
+    coarse queryGranularity) is cut further between distinct values of the first dimension. Rows
+    that could roll up together share time and every dimension, so they never straddle a cut.
+    """
+    for lo, hi in slice_bounds([p.time() for p in pieces], slice_rows):
+        ranges = []
+        for i, piece in enumerate(pieces):
+            t = piece.time()
+            a, b = int(np.searchsorted(t, lo)), int(np.searchsorted(t, hi))
+            if b > a:
+                ranges.append((i, a, b))
+        total = sum(b - a for _, a, b in ranges)
+        if hi - lo == 1 and total > 2 * slice_rows and schema.dimensions:
+            yield from _cut_by_first_dimension(pieces, schema.dimensions[0].name, ranges, slice_rows)
+        else:
+            yield ranges
+
+
+def _cut_by_first_dimension(
+    pieces: Sequence[Segment], name: str, ranges: list[tuple[int, int, int]], slice_rows: int
+) -> Iterator[list[tuple[int, int, int]]]:
+    """Split rows of one time by values of the first dimension (sorted within a time, nulls first).
+
+    Work here is per distinct value, not per row.
+    """
+    keys = [_FirstDimension.of(pieces[i].column(name), a, b) for i, a, b in ranges]
+    present = [k for k in keys if k is not None]
+    if len(present) != len(keys):
+        yield ranges  # a multi-value or sketch first dimension: no cheap cut
+        return
+    nulls = sum(k.nulls for k in present)
+    values = np.concatenate([k.values for k in present])
+    counts = np.concatenate([k.counts for k in present])
+    order = np.argsort(values, kind="stable")
+    values, counts = values[order], counts[order]
+    if len(values) == 0:
+        yield ranges
+        return
+    first = np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))
+    totals = np.add.reduceat(counts, first)
+    # Each cut goes before the first value of a new share of about slice_rows rows (nulls lead).
+    before = nulls + np.cumsum(totals) - totals
+    share = before // max(slice_rows, 1)
+    cut_at = np.flatnonzero(np.concatenate([[share[0] > 0], share[1:] != share[:-1]]))
+    cuts = values[first][cut_at]
+    bounds = [np.concatenate([[a], k.positions(cuts), [b]]) for (_, a, b), k in zip(ranges, present, strict=True)]
+    for s in range(len(cuts) + 1):
+        part = [(i, int(bd[s]), int(bd[s + 1])) for (i, _, _), bd in zip(ranges, bounds, strict=True)]
+        yield [r for r in part if r[2] > r[1]]
+
+
+class _FirstDimension:
+    """One piece's first dimension over rows [a, b) of one time: null rows (they sort first), the
+    distinct non-null values with their row counts, and where cut values fall."""
+
+    def __init__(self, nulls: int, values: np.ndarray, counts: np.ndarray, locate: Callable[[Any], int]) -> None:
+        self.nulls = nulls
+        self.values = values
+        self.counts = counts
+        self._locate = locate
+
+    def positions(self, cuts: np.ndarray) -> np.ndarray:
+        return np.asarray([self._locate(v) for v in cuts.tolist()], dtype=np.int64)
+
+    @staticmethod
+    def of(col: Any, a: int, b: int) -> _FirstDimension | None:
+        if isinstance(col, StringColumn) and col.offsets is None:
+            codes = col.codes[a:b].astype(np.int64)
+            distinct, counts = np.unique(codes, return_counts=True)
+            nulls = int(counts[0]) if len(distinct) and distinct[0] == 0 else 0
+            if nulls:
+                distinct, counts = distinct[1:], counts[1:]
+            dictionary = np.asarray(col.dictionary.to_pylist(), dtype=object)
+
+            def locate(value: Any) -> int:
+                code = int(np.searchsorted(dictionary, value, side="left")) + 1
+                return a + int(np.searchsorted(codes, code, side="left"))
+
+            return _FirstDimension(nulls, dictionary[distinct - 1], counts, locate)
+        if isinstance(col, NumericColumn):
+            nulls = int(col.nulls[a:b].sum()) if col.nulls is not None else 0
+            numbers = col.values[a + nulls : b]
+            distinct, counts = np.unique(numbers, return_counts=True)
+
+            def locate_number(value: Any) -> int:
+                return a + nulls + int(np.searchsorted(numbers, value, side="left"))
+
+            return _FirstDimension(nulls, distinct, counts, locate_number)
+        return None
 
 
 def _rewrite_single(
