@@ -20,8 +20,25 @@ from grove.segment.columns import NumericColumn
 
 
 def chunks_of(mapper: ChunkMapper, times: list[int]) -> list[Interval]:
-    starts = mapper.chunk_starts(np.array(times, dtype=np.int64))
-    return [mapper.interval(int(s)) for s in starts]
+    ids = mapper.chunk_ids(np.array(times, dtype=np.int64))
+    return [mapper.interval(int(i)) for i in ids]
+
+
+def visible(chunks_oldest_first: list[Interval]) -> list[tuple[Interval, Interval]]:
+    """(visible part, chunk) pieces when each chunk has a newer version than those before it."""
+    pieces: list[tuple[Interval, Interval]] = []
+    for chunk in chunks_oldest_first:
+        kept: list[tuple[Interval, Interval]] = []
+        for part, owner in pieces:
+            if part.end > chunk.start and chunk.end > part.start:
+                if part.start < chunk.start:
+                    kept.append((Interval(part.start, chunk.start), owner))
+                if chunk.end < part.end:
+                    kept.append((Interval(chunk.end, part.end), owner))
+            else:
+                kept.append((part, owner))
+        pieces = [*kept, (chunk, chunk)]
+    return sorted(pieces)
 
 
 # --- chunks -------------------------------------------------------------------------------------------
@@ -46,7 +63,7 @@ def test_month_buckets_follow_the_calendar() -> None:
 
 def test_append_uses_an_existing_coarser_chunk_that_covers_the_row() -> None:
     existing = [Interval(T0, T0 + DAY)]  # a day chunk; the append asks for hours
-    mapper = ChunkMapper(Granularity.parse("hour"), existing)
+    mapper = ChunkMapper(Granularity.parse("hour"), visible(existing))
     assert chunks_of(mapper, [T0 + 5 * HOUR, T0 + DAY - 1, T0 + DAY + 1, T0 - 1]) == [
         Interval(T0, T0 + DAY),
         Interval(T0, T0 + DAY),
@@ -58,7 +75,7 @@ def test_append_uses_an_existing_coarser_chunk_that_covers_the_row() -> None:
 def test_append_around_existing_finer_chunks_fills_only_the_gaps() -> None:
     # Existing hour chunks at 00:00 and 03:00; the append asks for days.
     existing = [Interval(T0, T0 + HOUR), Interval(T0 + 3 * HOUR, T0 + 4 * HOUR)]
-    mapper = ChunkMapper(Granularity.parse("day"), existing)
+    mapper = ChunkMapper(Granularity.parse("day"), visible(existing))
     got = chunks_of(mapper, [T0 + 30 * 60_000, T0 + 2 * HOUR, T0 + 3 * HOUR + 5, T0 + 5 * HOUR, T0 + DAY])
     assert got == [
         Interval(T0, T0 + HOUR),  # inside the first existing chunk
@@ -73,11 +90,24 @@ def test_append_into_overlapping_chunks_picks_the_one_holding_the_row() -> None:
     # A month chunk partly overshadowed by newer day chunks: the timeline shows all of them.
     month = Interval(T0, T0 + 31 * DAY)
     days = [Interval(T0 + 4 * DAY, T0 + 5 * DAY), Interval(T0 + 6 * DAY, T0 + 7 * DAY)]
-    mapper = ChunkMapper(Granularity.parse("day"), [month, *days])
+    mapper = ChunkMapper(Granularity.parse("day"), visible([month, *days]))
     got = chunks_of(
         mapper, [T0 + 4 * DAY + 1, T0 + 5 * DAY, T0 + 6 * DAY + HOUR, T0 + 20 * DAY, T0 + 40 * DAY]
     )
     assert got == [days[0], month, days[1], month, Interval(T0 + 40 * DAY, T0 + 41 * DAY)]
+
+
+def test_append_into_chunks_sharing_a_start_picks_the_visible_one() -> None:
+    # A day chunk whose first six hours were re-ingested at six_hour granularity: both start at T0.
+    day = Interval(T0, T0 + DAY)
+    quarter = Interval(T0, T0 + 6 * HOUR)
+    mapper = ChunkMapper(Granularity.parse("day"), visible([day, quarter]))
+    assert chunks_of(mapper, [T0 + 3 * HOUR, T0 + 7 * HOUR, T0, T0 + 6 * HOUR]) == [
+        quarter,
+        day,
+        quarter,
+        day,
+    ]
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -94,18 +124,18 @@ def test_append_chunks_always_hold_their_rows_and_never_overlap_existing_ones(se
         # A coarse chunk partly overshadowed by the finer ones above: visible chunks may overlap.
         existing.append(Interval(T0 + DAY, T0 + 3 * DAY + HOUR // 2))
     granularity = Granularity.parse(rng.choice(["day", "hour", "six_hour", "week"]))
-    mapper = ChunkMapper(granularity, existing)
+    pieces = visible(existing)
+    mapper = ChunkMapper(granularity, pieces)
     times = sorted(rng.randrange(T0 - DAY, T0 + 5 * DAY) for _ in range(2000))
     chunks = chunks_of(mapper, times)
     for t, chunk in zip(times, chunks, strict=True):
         assert chunk.start <= t < chunk.end
-        if chunk not in existing:
-            assert not any(chunk.overlaps(e) for e in existing)
+        holder = [owner for part, owner in pieces if part.start <= t < part.end]
+        if holder:
+            assert chunk == holder[0]  # the chunk whose data is visible at the row's time
+        else:
+            assert not any(chunk.overlaps(part) for part, _ in pieces)
             assert granularity.truncate(chunk.start) == granularity.truncate(chunk.end - 1)
-    # Equal chunks are equal intervals: no two chunks of the result start together with different ends.
-    by_start: dict[int, Interval] = {}
-    for chunk in chunks:
-        assert by_start.setdefault(chunk.start, chunk) == chunk
 
 
 # --- partition hashes ---------------------------------------------------------------------------------

@@ -104,7 +104,7 @@ class BuildJob:
     spec: dict[str, Any]
     splits: list[InputSplit]
     version: str
-    existing_chunks: list[Interval]
+    visible_chunks: list[tuple[Interval, Interval]]
     work_dir: str
     worker: int
     task_id: str = ""
@@ -123,7 +123,7 @@ def run_build_job(job: BuildJob, progress: Progress | None = None) -> BuildResul
     builder = IndexBuilder(
         plan,
         job.version,
-        ChunkMapper(plan.segment_granularity, job.existing_chunks),
+        ChunkMapper(plan.segment_granularity, job.visible_chunks),
         Path(job.work_dir),
         job.worker,
     )
@@ -252,11 +252,11 @@ class BatchIngestion:
             )
         self.progress("plan", splits=len(splits))
         version = next_version(self.metadata, plan.datasource, plan.namespace)
-        appends, existing_chunks = self._append_targets() if plan.append else ({}, [])
+        appends, visible_chunks = self._append_targets() if plan.append else ({}, [])
         warnings: list[str] = []
 
         done = self._stage("build")
-        pieces, stats = self._build(pool, splits, version, existing_chunks)
+        pieces, stats = self._build(pool, splits, version, visible_chunks)
         done()
         if stats.parse_exceptions > plan.max_parse_exceptions:
             raise ParseExceptionLimit(
@@ -290,25 +290,31 @@ class BatchIngestion:
         if self.cancel.is_set():
             raise IngestionFailed(f"Task [{self.task_id}] was shut down before it finished")
 
-    def _append_targets(self) -> tuple[dict[Interval, AppendTarget], list[Interval]]:
-        """The visible chunks of the namespace, to append into."""
+    def _append_targets(self) -> tuple[dict[Interval, AppendTarget], list[tuple[Interval, Interval]]]:
+        """The visible chunks of the namespace to append into, and the (visible part, chunk) pieces."""
         records = self.metadata.segments(self.plan.datasource, namespace=self.plan.namespace, used=True)
         timeline = VersionedIntervalTimeline(r.descriptor for r in records)
         targets: dict[Interval, AppendTarget] = {}
+        pieces: list[tuple[Interval, Interval]] = []
         for entry in timeline.entries():
             chunk = entry.chunk
+            pieces.append((entry.interval, chunk.interval))
             if chunk.interval in targets:
                 continue
             core = max(s.shard_spec.partitions for s in chunk.segments)
             nxt = max(s.partition for s in chunk.segments) + 1
             targets[chunk.interval] = AppendTarget(chunk.version, nxt, core)
-        return targets, list(targets)
+        return targets, pieces
 
     def _build(
-        self, pool: WorkerPool, splits: list[InputSplit], version: str, existing: list[Interval]
+        self,
+        pool: WorkerPool,
+        splits: list[InputSplit],
+        version: str,
+        visible: list[tuple[Interval, Interval]],
     ) -> tuple[list[Piece], RowStats]:
         jobs = [
-            BuildJob(self.raw_spec, part, version, existing, str(self.work_dir / "pieces"), i, self.task_id)
+            BuildJob(self.raw_spec, part, version, visible, str(self.work_dir / "pieces"), i, self.task_id)
             for i, part in enumerate(_assign(splits, self.workers))
             if part
         ]

@@ -181,33 +181,33 @@ class IndexBuilder:
     def add(self, block: RowBlock) -> None:
         if block.num_rows == 0:
             return
-        starts = self.chunks.chunk_starts(block.time)
-        uniq, inverse = np.unique(starts, return_inverse=True)
+        ids = self.chunks.chunk_ids(block.time)
+        uniq, inverse = np.unique(ids, return_inverse=True)
         if len(uniq) == 1:
             self._index(int(uniq[0]), block).add(block)
         else:
             order = np.argsort(inverse, kind="stable")
             bounds = np.searchsorted(inverse[order], np.arange(len(uniq) + 1))
-            for i, start in enumerate(uniq):
+            for i, chunk_id in enumerate(uniq):
                 part = block.take(order[bounds[i] : bounds[i + 1]])
-                self._index(int(start), part).add(part)
+                self._index(int(chunk_id), part).add(part)
         if self.rows_in_memory >= self.plan.max_rows_in_memory:
             self.persist_all()
 
-    def _index(self, start: int, block: RowBlock) -> IncrementalIndex:
-        idx = self.indexes.get(start)
+    def _index(self, chunk_id: int, block: RowBlock) -> IncrementalIndex:
+        idx = self.indexes.get(chunk_id)
         if idx is None:
-            interval = self.chunks.interval(start)
+            interval = self.chunks.interval(chunk_id)
             info = SegmentInfo(self.plan.datasource, interval, self.version, self.plan.namespace)
-            idx = self.indexes[start] = IncrementalIndex(info, block.schema)
+            idx = self.indexes[chunk_id] = IncrementalIndex(info, block.schema)
         return idx
 
     def persist_all(self) -> None:
         """Write every non-empty index as a piece and free the memory."""
-        for start, idx in sorted(self.indexes.items()):
+        for chunk_id, idx in sorted(self.indexes.items()):
             if idx.num_rows == 0:
                 continue
-            path = self.work_dir / f"piece-w{self.worker}-{self._persists:05d}-{start}.grove"
+            path = self.work_dir / f"piece-w{self.worker}-{self._persists:05d}-{chunk_id}.grove"
             self._persists += 1
             rows = idx.num_rows
             idx.persist(path, bitmaps=False, durable=False)

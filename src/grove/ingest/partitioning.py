@@ -1,7 +1,7 @@
 """Step 2 of a batch write: bucket rows into time chunks and give them a partition key.
 
-Chunks are ``segmentGranularity`` buckets, except that an append lands in the chunks that already
-exist where they cover the row. Hashed partitioning hashes each row's partition dimensions (all
+Chunks are ``segmentGranularity`` buckets, except that an append lands in the visible chunks that
+already hold the row's time. Hashed partitioning hashes each row's partition dimensions (all
 dimensions when none are named); rows with equal dimension values always share a hash, so rollup
 never spans shards. The shard count is fixed at merge time, when the chunk's row count is known.
 """
@@ -23,50 +23,61 @@ _NULL_HASH = np.uint64(0x5BD1E9955BD1E995)
 
 
 class ChunkMapper:
-    """Maps row times to chunk intervals (granularity buckets, or existing chunks when appending)."""
+    """Maps row times to chunks: ``segmentGranularity`` buckets, or the visible chunks when appending.
 
-    def __init__(self, granularity: Granularity, existing: Sequence[Interval] = ()) -> None:
+    ``visible`` are the timeline's visible pieces as ``(visible part, chunk interval)`` pairs; the parts
+    never overlap, but chunks may (a month chunk partly overshadowed by newer day chunks, or a day chunk
+    whose first hours were re-ingested as a six-hour chunk, so two chunks share a start). A row inside a
+    visible part goes to that part's chunk; any other row goes to its bucket clipped to the gap between
+    visible parts. Chunks are named by small integer ids, because neither starts nor ends are unique.
+    """
+
+    def __init__(self, granularity: Granularity, visible: Sequence[tuple[Interval, Interval]] = ()) -> None:
         self.granularity = granularity
-        ordered = sorted(existing)
-        self._starts = np.array([iv.start for iv in ordered], dtype=np.int64)
-        self._ends = np.array([iv.end for iv in ordered], dtype=np.int64)
-        self._sorted_ends = np.sort(self._ends)
-        self._reach = np.maximum.accumulate(self._ends) if len(ordered) else self._ends
-        self._intervals: dict[int, Interval] = {iv.start: iv for iv in ordered}
+        ordered = sorted(visible)
+        self._chunks: list[Interval] = []
+        self._ids: dict[Interval, int] = {}
+        self._starts = np.array([part.start for part, _ in ordered], dtype=np.int64)
+        self._ends = np.array([part.end for part, _ in ordered], dtype=np.int64)
+        self._piece_chunk = np.array([self._id(chunk) for _, chunk in ordered], dtype=np.int64)
 
-    def chunk_starts(self, times: np.ndarray) -> np.ndarray:
-        """The start of each row's chunk."""
+    def _id(self, interval: Interval) -> int:
+        got = self._ids.get(interval)
+        if got is None:
+            got = self._ids[interval] = len(self._chunks)
+            self._chunks.append(interval)
+        return got
+
+    def chunk_ids(self, times: np.ndarray) -> np.ndarray:
+        """The id of each row's chunk; :meth:`interval` gives its interval."""
         starts = self.granularity.bucket_starts(times)
-        if len(self._starts):
+        n = len(self._starts)
+        if n:
             idx = np.searchsorted(self._starts, times, side="right") - 1
             inside = (idx >= 0) & (times < self._ends[np.maximum(idx, 0)])
-            # Visible chunks may overlap (a month chunk partly overshadowed by newer day chunks): a row
-            # past the nearest chunk before it can still lie in an earlier, longer one. Step back while
-            # some chunk at or before ``idx`` reaches past the row; the latest-starting holder wins.
-            todo = ~inside & (idx >= 0) & (times < self._reach[np.maximum(idx, 0)])
-            while todo.any():
-                idx[todo] -= 1
-                inside |= todo & (idx >= 0) & (times < self._ends[np.maximum(idx, 0)])
-                todo &= ~inside & (idx >= 0) & (times < self._reach[np.maximum(idx, 0)])
-            # A row outside every existing chunk goes to the part of its bucket after the last
-            # existing chunk that ends before it (the bucket may hold several such gaps).
-            before = np.searchsorted(self._sorted_ends, times, side="right") - 1
-            gap_starts = np.maximum(starts, self._sorted_ends[np.maximum(before, 0)])
-            starts = np.where(before >= 0, gap_starts, starts)
-            starts = np.where(inside, self._starts[np.maximum(idx, 0)], starts)
-        return starts
+        else:
+            idx = np.full(len(times), -1, dtype=np.int64)
+            inside = np.zeros(len(times), dtype=bool)
+        ids = np.empty(len(times), dtype=np.int64)
+        if inside.any():
+            ids[inside] = self._piece_chunk[idx[inside]]
+        outside = ~inside
+        if outside.any():
+            # One new chunk per (bucket, gap): the gap after visible part ``idx`` (``-1``: before all).
+            keys = np.stack([starts[outside], idx[outside]], axis=1)
+            uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+            new_ids = np.empty(len(uniq), dtype=np.int64)
+            for k, (bucket, gap) in enumerate(uniq.tolist()):
+                lo = max(bucket, int(self._ends[gap])) if gap >= 0 else bucket
+                hi = self.granularity.increment(self.granularity.truncate(bucket))
+                if gap + 1 < n:
+                    hi = min(hi, int(self._starts[gap + 1]))
+                new_ids[k] = self._id(Interval(lo, hi))
+            ids[outside] = new_ids[inverse.reshape(-1)]
+        return ids
 
-    def interval(self, start: int) -> Interval:
-        existing = self._intervals.get(start)
-        if existing is not None:
-            return existing
-        end = self.granularity.increment(self.granularity.truncate(start))
-        # A new bucket must not overlap an existing chunk: clip it to the gap it sits in.
-        if len(self._starts):
-            nxt = np.searchsorted(self._starts, start, side="right")
-            if nxt < len(self._starts):
-                end = min(end, int(self._starts[nxt]))
-        return Interval(start, end)
+    def interval(self, chunk_id: int) -> Interval:
+        return self._chunks[chunk_id]
 
 
 def partition_hashes(block: RowBlock, dimensions: Sequence[str]) -> np.ndarray:
