@@ -403,6 +403,74 @@ def test_reingest_replaces_only_the_chunks_it_writes(db: Database) -> None:
     assert len(db.segments("t", include_unused=True)) == 3
 
 
+def drop_existing(spec: dict[str, Any], *intervals: str) -> dict[str, Any]:
+    spec["spec"]["dataSchema"]["granularitySpec"]["intervals"] = list(intervals)
+    spec["spec"]["ioConfig"]["dropExisting"] = True
+    return spec
+
+
+THREE_DAYS = "2020-01-01/2020-01-04"
+
+
+def test_drop_existing_replaces_every_chunk_inside_the_intervals(db: Database) -> None:
+    db.ingest(task(source=inline(day_rows(0) + day_rows(1) + day_rows(2) + day_rows(5))))
+    db.ingest(task(namespace="other", source=inline(day_rows(0))))
+    replaced = db.ingest(drop_existing(task(source=inline(day_rows(1, v=7))), THREE_DAYS))
+    days = {(d.interval.start - T0) // DAY: d.version for d in used(db, "t") if d.namespace == ""}
+    # Day 1 has the new version; days 0 and 2 had no new rows and are gone; day 5 lies outside.
+    assert sorted(days) == [1, 5] and days[1] == replaced.segments[0].version
+    assert len(replaced.overshadowed) == 3
+    # Other namespaces are other writers' data: untouched.
+    assert [(d.interval.start - T0) // DAY for d in used(db, "t") if d.namespace == "other"] == [0]
+    # The dropped versions stay in the store and in deep storage, so a revert brings day 0 back.
+    before = next(
+        r.descriptor
+        for r in db.segments("t", include_unused=True)
+        if r.descriptor.interval.start == T0 and r.descriptor.namespace == ""
+    )
+    db.revert("t", str(before.interval), before.version)
+    assert T0 in {d.interval.start for d in used(db, "t") if d.namespace == ""}
+
+
+def test_without_drop_existing_chunks_without_new_rows_keep_their_data(db: Database) -> None:
+    db.ingest(task(source=inline(day_rows(0) + day_rows(1))))
+    spec = task(source=inline(day_rows(1, v=7)))
+    spec["spec"]["dataSchema"]["granularitySpec"]["intervals"] = [THREE_DAYS]
+    db.ingest(spec)
+    assert sorted((d.interval.start - T0) // DAY for d in used(db, "t")) == [0, 1]
+
+
+def test_drop_existing_keeps_segments_reaching_outside_the_intervals(db: Database) -> None:
+    month = {"segmentGranularity": "month", "queryGranularity": "none"}
+    db.ingest(task(granularity=month, source=inline(day_rows(0) + day_rows(3))))
+    spec = drop_existing(task(source=inline(day_rows(1, v=7))), THREE_DAYS)
+    db.ingest(spec)
+    # As in Druid, only segments wholly inside the intervals are replaced: the month stays, partly
+    # overshadowed by the new day.
+    assert sorted(str(d.interval) for d in used(db, "t")) == [
+        "2020-01-01T00:00:00.000Z/2020-02-01T00:00:00.000Z",
+        "2020-01-02T00:00:00.000Z/2020-01-03T00:00:00.000Z",
+    ]
+
+
+def test_drop_existing_with_no_rows_empties_the_intervals(db: Database) -> None:
+    db.ingest(task(source=inline(day_rows(0) + day_rows(1))))
+    summary = db.ingest(drop_existing(task(source=inline(day_rows(9))), THREE_DAYS))
+    assert summary.segments == [] and len(summary.overshadowed) == 2
+    assert "dropped" in summary.warnings[0]
+    assert used(db, "t") == []
+    assert len(db.segments("t", include_unused=True)) == 2
+
+
+def test_drop_existing_needs_intervals(db: Database) -> None:
+    spec = task(source=inline(day_rows(0)))
+    spec["spec"]["ioConfig"]["dropExisting"] = True
+    with pytest.raises(InvalidSpec) as err:
+        db.ingest(spec)
+    assert err.value.path == "spec.ioConfig.dropExisting"
+    assert db.segments("t", include_unused=True) == []
+
+
 def test_namespaces_share_a_datasource_and_are_versioned_apart(db: Database) -> None:
     clicks = db.ingest(task(namespace="clicks", source=inline(day_rows(0, v=1))))
     imps = db.ingest(task(namespace="impressions", source=inline(day_rows(0, v=10))))

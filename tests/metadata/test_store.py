@@ -28,7 +28,7 @@ from sqlalchemy import create_engine, insert, inspect, select, text, update
 
 from grove.common.intervals import Interval
 from grove.errors import Conflict, InvalidInput, NotFound, StorageError
-from grove.metadata import SCHEMA_VERSION, MetadataStore, SegmentRecord
+from grove.metadata import SCHEMA_VERSION, MetadataStore, Replacement, SegmentRecord
 from grove.metadata.schema import changes_table, metadata, schema_version_table, segment_row, segments_table
 from grove.timeline.descriptor import SegmentDescriptor
 from grove.timeline.segment_id import SegmentId
@@ -213,6 +213,22 @@ def test_publishing_an_older_version_marks_it_unused_at_once(store: MetadataStor
     late = seg("wiki", day(1), "v1")
     assert store.publish([late]) == [late]
     assert used_ids(store, "wiki") == {str(seg("wiki", day(1), "v2").id)}
+
+
+def test_a_replacing_publish_drops_older_segments_inside_its_intervals(store: MetadataStore) -> None:
+    old = [seg("wiki", day(d), "v1") for d in (1, 2, 3)] + [seg("wiki", JAN, "v0")]
+    newer = seg("wiki", day(4), "v9")  # a later write, inside the intervals: not ours to drop
+    other = seg("wiki", day(2), "v1", namespace="clicks")
+    store.publish([*old, newer, other])
+    fresh = seg("wiki", day(2), "v5")
+    replacing = Replacement("wiki", "", (Interval(day(1).start, day(5).end),), "v5")
+    dropped = store.publish([fresh], replacing)
+    assert sorted(str(d.id) for d in dropped) == sorted(str(s.id) for s in old[:3])
+    # The month reaches outside the intervals and stays; the other namespace is untouched.
+    assert used_ids(store, "wiki") == {str(s.id) for s in (fresh, newer, other, old[3])}
+    # With no segments at all, a replacing publish only drops.
+    assert store.publish([], Replacement("wiki", "clicks", (day(2),), "v6")) == [other]
+    assert store.publish([]) == []
 
 
 def test_namespaces_have_independent_timelines(store: MetadataStore) -> None:

@@ -40,7 +40,7 @@ from grove.ingest.plan import IngestPlan
 from grove.ingest.spec import IngestionSpec
 from grove.ingest.stats import RowStats
 from grove.ingest.workers import WorkerPool, worker_progress
-from grove.metadata.store import MetadataStore
+from grove.metadata import MetadataStore, Replacement
 from grove.storage.deep import DeepStorage
 from grove.timeline.descriptor import SegmentDescriptor
 from grove.timeline.timeline import VersionedIntervalTimeline
@@ -267,13 +267,20 @@ class BatchIngestion:
         done = self._stage("merge")
         built = self._merge(pool, pieces, version, appends)
         done()
+        replacing = None
+        if plan.drop_existing and plan.intervals:
+            replacing = Replacement(plan.datasource, plan.namespace, plan.intervals, version)
         if not built:
-            warnings.append("No rows were ingested, so nothing was published.")
+            warnings.append(
+                "No rows were ingested; older segments inside the intervals were dropped (dropExisting)."
+                if replacing
+                else "No rows were ingested, so nothing was published."
+            )
         done = self._stage("push")
         descriptors = self._push(built)
         done()
         done = self._stage("publish")
-        overshadowed = self.metadata.publish(descriptors) if descriptors else []
+        overshadowed = self.metadata.publish(descriptors, replacing) if descriptors or replacing else []
         done()
         return IngestSummary(
             self.task_id,

@@ -653,6 +653,12 @@ class IngestionSpecBody(WireModel):
                 "Cannot [appendToExisting] with [hashed] partitions; use dynamic partitions to append",
                 field="ioConfig.appendToExisting",
             )
+        if self.io_config.drop_existing and not self.data_schema.granularity_spec.intervals:
+            # As in Druid: what to drop is named by the intervals, never inferred from the input.
+            raise spec_error(
+                "[dropExisting] needs [dataSchema.granularitySpec.intervals] naming what to replace",
+                field="ioConfig.dropExisting",
+            )
         return self
 
 

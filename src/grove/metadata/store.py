@@ -30,6 +30,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,20 @@ _SCHEMA_ATTEMPTS = 3
 _SEG = segments_table.c
 
 
+@dataclass(frozen=True)
+class Replacement:
+    """A write that replaces, not only overshadows: ``dropExisting`` of a batch ingestion.
+
+    Used segments of (``datasource``, ``namespace``) lying wholly inside one of ``intervals`` with a version
+    below ``version`` become unused when the write publishes, even where it brought no rows.
+    """
+
+    datasource: str
+    namespace: str
+    intervals: tuple[Interval, ...]
+    version: str
+
+
 class MetadataStore:
     """Segments, rules and tasks of a grove cluster in one SQL database.
 
@@ -121,8 +136,13 @@ class MetadataStore:
 
     # --- segments ------------------------------------------------------------------------------------
 
-    def publish(self, segments: Sequence[SegmentDescriptor]) -> list[SegmentDescriptor]:
+    def publish(
+        self, segments: Sequence[SegmentDescriptor], replacing: Replacement | None = None
+    ) -> list[SegmentDescriptor]:
         """Insert ``segments`` as used and mark unused what they overshadow, in one transaction.
+
+        With ``replacing``, the older used segments wholly inside its intervals become unused in the same
+        transaction too (``segments`` may then be empty: the write drops what was there).
 
         For every (datasource, namespace) touched, the used segments around the new segments' intervals
         and the new segments form a timeline; every segment overlapping a new interval that the timeline
@@ -135,7 +155,7 @@ class MetadataStore:
         Nothing is visible to other connections before the transaction commits.
         """
         segs = list(segments)
-        if not segs:
+        if not segs and replacing is None:
             return []
         _check_descriptors(segs)
         now = _now()
@@ -151,7 +171,8 @@ class MetadataStore:
                     f"Segment [{min(existing)}] already exists in the metadata store; nothing was published"
                 )
             try:
-                conn.execute(insert(segments_table), rows)
+                if rows:
+                    conn.execute(insert(segments_table), rows)
             except IntegrityError:
                 raise Conflict("A segment being published already exists; nothing was published") from None
             unused: list[SegmentDescriptor] = []
@@ -161,8 +182,23 @@ class MetadataStore:
                 victims = [s for s in timeline.overshadowed() if _overlaps_any(s.interval, new_ivs)]
                 self._set_used(conn, [str(s.id) for s in victims], False, now)
                 unused.extend(victims)
+            if replacing is not None:
+                unused.extend(self._replace(conn, replacing, {s.id for s in unused}, now))
             self._bump(conn)
         return sorted(unused, key=lambda s: s.id)
+
+    def _replace(
+        self, conn: Connection, replacing: Replacement, already: set[Any], now: str
+    ) -> list[SegmentDescriptor]:
+        dropped: list[SegmentDescriptor] = []
+        for interval in condense(replacing.intervals):
+            query = self._inside(replacing.datasource, replacing.namespace, interval, used=True)
+            for r in conn.execute(query.where(_SEG.version < replacing.version)):
+                d = read_descriptor(r.id, r.payload)
+                if d.id not in already:
+                    dropped.append(d)
+        self._set_used(conn, [str(d.id) for d in dropped], False, now)
+        return dropped
 
     def segments(
         self,
