@@ -625,7 +625,7 @@ def test_failed_publish_deletes_what_was_pushed(db: Database, monkeypatch: pytes
         pushed.append(result[0])
         return result
 
-    def failing_publish(self: MetadataStore, segments: Any) -> Any:
+    def failing_publish(self: MetadataStore, segments: Any, replacing: Any = None) -> Any:
         assert len(segments) == 3
         raise StorageError("the metadata store went away")
 
