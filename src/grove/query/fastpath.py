@@ -153,6 +153,17 @@ def _lut(name: str, column: StringColumn | None, f: Any) -> np.ndarray:
             if code >= 0:
                 lut[code] = 1
             return lut
+        if (
+            isinstance(f, F.EqualityFilter)
+            and f.match_value_type.upper() == "STRING"
+            and f.match_value is not None
+        ):
+            # What SQL plans for ``column = 'value'``: a selector that never matches null.
+            lut = np.zeros(column.cardinality, dtype=np.uint8)
+            code = column.lookup(str(f.match_value))
+            if code > 0:
+                lut[code] = 1
+            return lut
         if isinstance(f, F.InFilter):
             lut = np.zeros(column.cardinality, dtype=np.uint8)
             if len(f.values) > 64 and len(column.dictionary):
@@ -181,7 +192,9 @@ class FastResult:
     has_rows: np.ndarray  # per bucket
 
 
-def run_fast(plan: FastPlan, view: SegmentView, granularity: Granularity, *, all_groups: bool = False) -> FastResult | None:
+def run_fast(
+    plan: FastPlan, view: SegmentView, granularity: Granularity, *, all_groups: bool = False
+) -> FastResult | None:
     """Answer one view on the fast path, or None when this segment's columns need the general engine.
 
     With ``all_groups`` (timeseries) every bucket is returned, rows or not; otherwise only groups
@@ -232,7 +245,9 @@ def run_fast(plan: FastPlan, view: SegmentView, granularity: Granularity, *, all
     if candidates:
         bm: BitMap | None = None
         for _, c, hits, _ in sorted(candidates, key=lambda item: item[0]):
-            part = BitMap.union(*(c.bitmap(int(h)) for h in hits)) if len(hits) > 1 else c.bitmap(int(hits[0]))
+            part = (
+                BitMap.union(*(c.bitmap(int(h)) for h in hits)) if len(hits) > 1 else c.bitmap(int(hits[0]))
+            )
             bm = part if bm is None else bm & part
         assert bm is not None
         if view.lo > 0 or view.hi < view.num_rows:
@@ -276,7 +291,11 @@ def run_fast(plan: FastPlan, view: SegmentView, granularity: Granularity, *, all
             continue
         if isinstance(agg, HllAggregation):
             sketch = view.column(agg.fields[0])
-            if not isinstance(sketch, SketchColumn) or sketch.sketches.kind != "hll" or sketch.sketches.param != agg.lgk:
+            if (
+                not isinstance(sketch, SketchColumn)
+                or sketch.sketches.kind != "hll"
+                or sketch.sketches.param != agg.lgk
+            ):
                 return None
             hll.append((index, agg, sketch))
             where.append(("hll", 0, 0))
@@ -389,7 +408,9 @@ def run_fast(plan: FastPlan, view: SegmentView, granularity: Granularity, *, all
     for stride, col in zip(strides, dim_cols, strict=True):
         group_codes.append((rest // stride) % col.cardinality)
     has_rows = np.bincount(group_bucket[counts[present] > 0], minlength=nb) > 0
-    return FastResult(bucket_starts, group_bucket, group_codes, [c.values_with_null() for c in dim_cols], states, has_rows)
+    return FastResult(
+        bucket_starts, group_bucket, group_codes, [c.values_with_null() for c in dim_cols], states, has_rows
+    )
 
 
 def _prefix_pays(segment: Any, view: SegmentView, values: int) -> bool:
@@ -433,7 +454,9 @@ def _term_tests(luts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[tuple[str, .
     return tuple(kinds), args
 
 
-def _bucket_bounds(view: SegmentView, granularity: Granularity) -> tuple[np.ndarray | None, np.ndarray | None]:
+def _bucket_bounds(
+    view: SegmentView, granularity: Granularity
+) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Bucket starts of the view and the row boundaries between them (clipped to [lo, hi])."""
     if isinstance(granularity, AllGranularity):
         return np.array([ALL_BUCKET], dtype=np.int64), np.array([view.lo, view.hi], dtype=np.int64)
