@@ -302,6 +302,13 @@ def _string_leaf(g: _Gen, dim: str, values: list[Any]) -> tuple[dict[str, Any], 
         v = g.pick(values)
         if v is None:
             return {"type": "selector", "dimension": dim, "value": None}, f"{col} IS NULL"
+        if k == 2:  # what SQL plans for col = 'v'
+            return {
+                "type": "equals",
+                "column": dim,
+                "matchValueType": "STRING",
+                "matchValue": v,
+            }, f"{col} = {_str(v)}"
         return {"type": "selector", "dimension": dim, "value": v}, f"{col} = {_str(v)}"
     if k == 3:
         vs = g.r.sample(values, min(len(values), g.r.randrange(1, 4)))
