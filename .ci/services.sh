@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start MariaDB and PostgreSQL on loopback for the metadata store tests, installing them with apt-get
-# when missing. CI runs `eval "$(.ci/services.sh)"` before `make test`.
+# when missing. CI runs it with stdout to a file and sources that before `make test`.
 #
 # stdout carries only `export GROVE_TEST_*_URL=...` lines, one per server that is up and accepting the
 # `grove`/`grove` login on database `grove_test`; everything else goes to stderr. A server that cannot be
@@ -75,14 +75,17 @@ start_mysql() {
     fi
     if ! wait_for 1 mysql_root -e 'SELECT 1'; then
         log "starting MariaDB"
-        "${SUDO[@]}" service mariadb start >/dev/null 2>&1 || "${SUDO[@]}" service mysql start >/dev/null 2>&1 || {
+        # Daemons get no stdin/stdout/stderr of ours and not the export channel (fd 3): a caller that reads
+        # our output until it closes would otherwise wait forever. Their start-up messages go to a log.
+        "${SUDO[@]}" service mariadb start </dev/null >>/tmp/grove-ci-services.log 2>&1 3>&- ||
+            "${SUDO[@]}" service mysql start </dev/null >>/tmp/grove-ci-services.log 2>&1 3>&- || {
             # No init script usable (minimal containers): run the server directly on loopback.
             local mysqld_bin
             mysqld_bin=$(command -v mariadbd || command -v mysqld)
             "${SUDO[@]}" mkdir -p /run/mysqld
             "${SUDO[@]}" chown mysql:mysql /run/mysqld 2>/dev/null || true
             "${SUDO[@]}" sh -c "nohup '$mysqld_bin' --user=mysql --bind-address=127.0.0.1 --port=$MYSQL_PORT \
-                >/tmp/grove-ci-mysqld.log 2>&1 &"
+                </dev/null >/tmp/grove-ci-mysqld.log 2>&1 &" </dev/null >/dev/null 2>&1 3>&-
         }
         wait_for 60 mysql_root -e 'SELECT 1' || {
             log "MariaDB did not start; MySQL tests will skip"
@@ -135,7 +138,7 @@ start_postgres() {
         cluster=$(pg_lsclusters -h 2>/dev/null | awk -v port="$PG_PORT" '$3 == port {print $1, $2; exit}')
         if [ -n "$cluster" ]; then
             # shellcheck disable=SC2086 # "version name" splits into two arguments on purpose
-            "${SUDO[@]}" pg_ctlcluster $cluster start || true
+            "${SUDO[@]}" pg_ctlcluster $cluster start </dev/null >>/tmp/grove-ci-services.log 2>&1 3>&- || true
         fi
         if ! wait_for 15 "$bin/pg_isready" -h 127.0.0.1 -p "$PG_PORT"; then
             # No packaged cluster (or it failed): a throwaway one under /tmp, owned by postgres.
@@ -147,7 +150,7 @@ start_postgres() {
             fi
             as_postgres "$bin/pg_ctl" -D "$PG_TMP_DATA" -l "$PG_TMP_DATA/server.log" -w \
                 -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=/tmp" start \
-                >/dev/null || true
+                </dev/null >>/tmp/grove-ci-services.log 2>&1 3>&- || true
         fi
         wait_for 60 "$bin/pg_isready" -h 127.0.0.1 -p "$PG_PORT" || {
             log "PostgreSQL did not start; PostgreSQL tests will skip"
