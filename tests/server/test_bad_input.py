@@ -347,9 +347,9 @@ def test_bad_candidates_intervals_are_400(client: httpx.Client, server: ServerPr
     still_serving(client, server)
 
 
-def test_sql_is_501_with_the_error_body(client: httpx.Client, server: ServerProcess) -> None:
-    refused(client.post("/druid/v2/sql/", json={"query": "SELECT 1"}), 501)
-    refused(client.post("/druid/v2/sql", json={"query": "SELECT 1"}), 501)
+def test_bad_sql_is_400_with_the_error_body(client: httpx.Client, server: ServerProcess) -> None:
+    refused(client.post("/druid/v2/sql/", json={"query": "SELECT * FROM"}), 400, "[FROM]")
+    refused(client.post("/druid/v2/sql", json={"query": f"SELECT nope FROM {DS}"}), 400, "nope")
     still_serving(client, server)
 
 

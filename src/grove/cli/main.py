@@ -28,6 +28,7 @@ from grove.cli.progress import IngestProgress
 from grove.cli.query import add_query_command
 from grove.cli.quickstart import prepare_sample, print_examples
 from grove.cli.serve import add_serve_options, serve
+from grove.cli.sql import add_sql_command
 from grove.cluster.embedded import Database, open_database
 from grove.common.config import SETTINGS, Config
 from grove.errors import GroveError, InvalidInput
@@ -188,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_datasources)
 
     add_query_command(sub, _open)
+    add_sql_command(sub, _open)
 
     p = _command(sub, "serve", "run the all-in-one node: Druid's HTTP API on port 8888")
     add_serve_options(p)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from grove.cluster.segments import SegmentCache, TimelineSegmentSource
+from grove.cluster.sql_catalog import NodeCatalogSource
 from grove.common.config import Config
 from grove.common.intervals import Interval
 from grove.errors import GroveError, NotFound
@@ -27,6 +28,9 @@ from grove.ingest.workers import WorkerPool
 from grove.metadata.schema import RevertResult, SegmentRecord
 from grove.metadata.store import MetadataStore
 from grove.query.runner import QueryRunner
+from grove.sql.catalog import Catalog
+from grove.sql.engine import SqlEngine
+from grove.sql.result import SqlResult
 from grove.storage.deep import DeepStorage
 
 
@@ -44,6 +48,7 @@ class Database:
         self.segment_cache = SegmentCache(self.deep_storage, config.segment_cache)
         self.segment_source = TimelineSegmentSource(self.metadata, self.segment_cache)
         self.query_runner = QueryRunner(self.segment_source, config.threads(), config.query_timeout_ms)
+        self.sql_engine = SqlEngine(self.query_runner, Catalog(NodeCatalogSource(self)))
         self._tasks: dict[str, tuple[BatchIngestion, threading.Thread]] = {}
         #: called with the summary of every successful write (the server counts ingested rows)
         self.ingest_listeners: list[Callable[[IngestSummary], None]] = []
@@ -203,6 +208,21 @@ class Database:
         when ``context.timeout`` passes.
         """
         return self.query_runner.run(query)
+
+    def sql(
+        self,
+        sql: str,
+        parameters: list[dict[str, Any]] | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> SqlResult:
+        """Run a Druid SQL statement; returns its rows with their column names and types.
+
+        ``parameters`` are typed values for the ``?`` placeholders (``[{"type": "VARCHAR", "value":
+        "x"}]``), ``context`` Druid's SQL query context (``sqlQueryId``, ``sqlTimeZone``,
+        ``useApproximateTopN``...). Raises SqlError (400) naming what cannot be parsed or planned, and
+        the native engine's errors (NotFound, QueryTimeout, ...) as :meth:`query` does.
+        """
+        return self.sql_engine.execute(sql, parameters=parameters, context=context)
 
     # --- segments ---------------------------------------------------------------------------------
 

@@ -118,7 +118,9 @@ def format_timestamps(ms: np.ndarray, tz: ZoneInfo | timezone = UTC) -> list[str
         return []
     distinct, inverse = np.unique(arr, return_inverse=True)
     if is_utc(tz) and distinct[0] > MIN_INSTANT and distinct[-1] < MAX_INSTANT:
-        texts = [t + "Z" for t in np.datetime_as_string(distinct.astype("datetime64[ms]"), unit="ms").tolist()]
+        texts = [
+            t + "Z" for t in np.datetime_as_string(distinct.astype("datetime64[ms]"), unit="ms").tolist()
+        ]
     else:
         texts = [format_timestamp(int(v), tz) for v in distinct.tolist()]
     if len(distinct) == len(arr) and bool((inverse == np.arange(len(arr))).all()):

@@ -112,7 +112,9 @@ def _source(shape: KernelShape) -> str:
         acc = "acc_f" if m.is_float else "acc_i"
         q = f"q{j}"
         value = row(f"m{j}v")
-        body.append(f"            {q} = p & np.int64(not {row(f'm{j}n')})" if m.has_nulls else f"            {q} = p")
+        body.append(
+            f"            {q} = p & np.int64(not {row(f'm{j}n')})" if m.has_nulls else f"            {q} = p"
+        )
         cmp = "<" if m.op == "min" else ">"
         # Adding a masked value (all bits or none) instead of multiplying keeps integer sums
         # vectorisable.
@@ -139,7 +141,10 @@ def _source(shape: KernelShape) -> str:
                 f"                acc_i[h, {m.seen_col}] += 1",
             ]
     if shape.emit:
-        body += ["            out_rows[k] = r" if rows_mode else "            out_rows[k] = start + i", "            out_groups[k] = h"]
+        body += [
+            "            out_rows[k] = r" if rows_mode else "            out_rows[k] = start + i",
+            "            out_groups[k] = h",
+        ]
     body.append("            k += p")
     lines = [
         "import numba",

@@ -164,7 +164,9 @@ class QueryRunner:
                 ctx = SegmentContext(segment, ref.descriptor, ref.visible, prepared)
                 partials.append(toolchest.process(query, views, ctx))
             # Aggregating types merge associatively, so each thread merges its own share first.
-            return [toolchest.merge(query, partials)] if toolchest.splittable and len(partials) > 1 else partials
+            return (
+                [toolchest.merge(query, partials)] if toolchest.splittable and len(partials) > 1 else partials
+            )
 
         units = self._units(toolchest, refs)
         if self._small(refs):
@@ -173,7 +175,9 @@ class QueryRunner:
                 partials = work(units)
             except _Cancelled:
                 if deadline is not None and time.monotonic() >= deadline:
-                    raise QueryTimeout(f"Query [{query.query_id or 'unnamed'}] timed out after [{timeout}] ms") from None
+                    raise QueryTimeout(
+                        f"Query [{query.query_id or 'unnamed'}] timed out after [{timeout}] ms"
+                    ) from None
                 raise QueryCancelled(f"Query [{query.query_id or 'unnamed'}] was cancelled") from None
             return self._finish(toolchest, query, partials, deadline, timeout)
         tasks = min(self._threads, len(units))
@@ -207,7 +211,12 @@ class QueryRunner:
         return self._finish(toolchest, query, partials, deadline, timeout)
 
     def _finish(
-        self, toolchest: Toolchest[Any], query: BaseQuery, partials: list[Any], deadline: float | None, timeout: int
+        self,
+        toolchest: Toolchest[Any],
+        query: BaseQuery,
+        partials: list[Any],
+        deadline: float | None,
+        timeout: int,
     ) -> list[Any]:
         merged = toolchest.merge(query, partials) if partials else toolchest.empty(query)
         if deadline is not None and time.monotonic() > deadline:

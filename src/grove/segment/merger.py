@@ -151,7 +151,9 @@ def _strip(block: RowBlock, schema: SegmentSchema) -> RowBlock:
     return RowBlock(schema, block.time, {k: v for k, v in block.columns.items() if k in keep})
 
 
-def _slices(pieces: Sequence[Segment], schema: SegmentSchema, slice_rows: int) -> Iterator[list[tuple[int, int, int]]]:
+def _slices(
+    pieces: Sequence[Segment], schema: SegmentSchema, slice_rows: int
+) -> Iterator[list[tuple[int, int, int]]]:
     """Row ranges ``(piece, start, stop)`` of each merge slice, about ``slice_rows`` rows each.
 
     Slices are cut between distinct times; a single time holding far more rows than a slice (a
@@ -199,7 +201,9 @@ def _cut_by_first_dimension(
     share = before // max(slice_rows, 1)
     cut_at = np.flatnonzero(np.concatenate([[share[0] > 0], share[1:] != share[:-1]]))
     cuts = values[first][cut_at]
-    bounds = [np.concatenate([[a], k.positions(cuts), [b]]) for (_, a, b), k in zip(ranges, present, strict=True)]
+    bounds = [
+        np.concatenate([[a], k.positions(cuts), [b]]) for (_, a, b), k in zip(ranges, present, strict=True)
+    ]
     for s in range(len(cuts) + 1):
         part = [(i, int(bd[s]), int(bd[s + 1])) for (i, _, _), bd in zip(ranges, bounds, strict=True)]
         yield [r for r in part if r[2] > r[1]]
@@ -209,7 +213,9 @@ class _FirstDimension:
     """One piece's first dimension over rows [a, b) of one time: null rows (they sort first), the
     distinct non-null values with their row counts, and where cut values fall."""
 
-    def __init__(self, nulls: int, values: np.ndarray, counts: np.ndarray, locate: Callable[[Any], int]) -> None:
+    def __init__(
+        self, nulls: int, values: np.ndarray, counts: np.ndarray, locate: Callable[[Any], int]
+    ) -> None:
         self.nulls = nulls
         self.values = values
         self.counts = counts

@@ -83,5 +83,7 @@ def install_error_handlers(app: FastAPI, host: str | None, metrics: NodeMetrics 
     async def _unexpected(request: Request, e: Exception) -> Response:
         log.exception("Unexpected error serving %s %s", request.method, request.url.path)
         return counted(
-            error_response(500, "Unknown exception", f"Internal error: {type(e).__name__}", type(e).__name__, host)
+            error_response(
+                500, "Unknown exception", f"Internal error: {type(e).__name__}", type(e).__name__, host
+            )
         )

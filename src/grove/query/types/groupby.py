@@ -219,7 +219,10 @@ class GroupByToolchest(Toolchest[GroupByQuery]):
         multi-value dimension that a subtotal leaves out still counts once there.
         """
         aggs, plans = ctx.prepared if ctx.prepared is not None else self.prepare(query)
-        return [process_keyed(query, views, dims, aggs, plan) for dims, plan in zip(_blocks(query), plans, strict=True)]
+        return [
+            process_keyed(query, views, dims, aggs, plan)
+            for dims, plan in zip(_blocks(query), plans, strict=True)
+        ]
 
     def prepare(self, query: GroupByQuery) -> tuple[list[Aggregation], list[FastPlan | None]]:
         aggs = build_aggregations(query.aggregations)
@@ -275,8 +278,15 @@ class GroupByToolchest(Toolchest[GroupByQuery]):
             if not isinstance(query.granularity, AllGranularity):
                 picked.insert(0, times[order].tolist())
             return [list(row) for row in zip(*picked, strict=True)] if picked else [[] for _ in order]
-        events = [dict(zip(names, row, strict=True)) for row in zip(*picked, strict=True)] if names else [{} for _ in order]
-        return [{"version": "v1", "timestamp": ts, "event": event} for ts, event in zip(stamps, events, strict=True)]
+        events = (
+            [dict(zip(names, row, strict=True)) for row in zip(*picked, strict=True)]
+            if names
+            else [{} for _ in order]
+        )
+        return [
+            {"version": "v1", "timestamp": ts, "event": event}
+            for ts, event in zip(stamps, events, strict=True)
+        ]
 
 
 def _reorder(values: list[Any], order: np.ndarray) -> list[Any]:

@@ -1,0 +1,108 @@
+"""Result values as Druid's SQL API returns them in JSON.
+
+TIMESTAMP (and DATE) values are ISO-8601 text with milliseconds in the statement's time zone
+(``2015-09-12T00:00:00.000Z`` in UTC); BOOLEAN values are ``true``/``false``; BIGINT values are
+integers and DOUBLE/FLOAT values floating point numbers; multi-value strings are returned as the JSON
+text of their array unless ``sqlStringifyArrays`` is false (``docs/querying/sql-data-types.md``).
+Conversions run per column, with pyarrow where the values need one, never per row in Python when the
+column already holds the right kind of values.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from grove.common.time import format_timestamps, zone
+from grove.sql import operand as T
+from grove.sql.post import Relation
+
+_EXACT_TYPES = frozenset({T.BIGINT, T.DOUBLE, T.FLOAT, T.VARCHAR})
+
+
+@contextmanager
+def no_collection() -> Iterator[None]:
+    """Pause the cyclic garbage collector while result rows are assembled.
+
+    Building thousands of small row lists triggers generational collections, and in a node whose heap
+    holds every segment's metadata each one traverses it: measured at 80% of the time spent turning a
+    7,000-row native result into SQL rows. Row lists hold no cycles, so nothing is lost by deferring
+    collection to the end of the block. If another thread paused collection first, it resumes it.
+    """
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+def json_rows(rel: Relation, tz: str = "UTC", stringify_arrays: bool = True) -> list[list[Any]]:
+    """The rows of ``rel`` with every value in its SQL type's JSON form."""
+    columns = [
+        values
+        if c.name in rel.exact and c.sql_type in _EXACT_TYPES and not (stringify_arrays and c.multi_value)
+        else _column(values, c.sql_type, tz, stringify_arrays and c.multi_value)
+        for c, values in zip(rel.columns, rel.data, strict=True)
+    ]
+    if not columns:
+        return []
+    return list(map(list, zip(*columns, strict=True)))
+
+
+def _column(values: list[Any], sql_type: str, tz: str, stringify: bool) -> list[Any]:
+    """One column's values in JSON form; ``stringify`` for multi-value string columns."""
+    if not values:
+        return values
+    if sql_type in T.TIMES:
+        return _timestamps(values, tz)
+    if sql_type == T.BOOLEAN:
+        return [None if v is None else bool(v) for v in values]
+    if sql_type in (T.BIGINT, T.DOUBLE, T.FLOAT):
+        return _numbers(values, sql_type)
+    if sql_type == T.VARCHAR and stringify:
+        return [orjson.dumps(v).decode() if isinstance(v, list) else v for v in values]
+    return values
+
+
+def _timestamps(values: list[Any], tz: str) -> list[Any]:
+    arr = pa.array(values, pa.int64()) if not isinstance(values[0], str) else None
+    if arr is None:
+        return values
+    if arr.null_count == 0:
+        return format_timestamps(arr.to_numpy(), zone(tz))
+    valid = arr.is_valid().to_numpy(zero_copy_only=False)
+    texts = format_timestamps(arr.fill_null(0).to_numpy(), zone(tz))
+    return [t if ok else None for t, ok in zip(texts, valid.tolist(), strict=True)]
+
+
+def _numbers(values: list[Any], sql_type: str) -> list[Any]:
+    try:
+        arr = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return values
+    t = arr.type
+    if sql_type == T.BIGINT:
+        if pa.types.is_integer(t) or pa.types.is_null(t):
+            return values
+        if pa.types.is_floating(t):
+            finite = pc.is_finite(arr).fill_null(True)
+            if not pc.all(finite).as_py():
+                return values
+            return pc.trunc(arr).cast(pa.int64(), safe=False).to_pylist()
+        if pa.types.is_boolean(t):
+            return arr.cast(pa.int64()).to_pylist()
+        return values
+    if pa.types.is_floating(t) or pa.types.is_null(t):
+        return values
+    if pa.types.is_integer(t) or pa.types.is_boolean(t):
+        return arr.cast(pa.float64()).to_pylist()
+    return values
