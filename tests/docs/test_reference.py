@@ -35,6 +35,8 @@ from grove.ingest.spec import IngestionSpec
 from grove.query.expression import FUNCTIONS
 from grove.query.registry import query_types, toolchest_for
 from grove.server.app import create_app
+from grove.sql.aggregates import AGGREGATES as SQL_AGGREGATES
+from grove.sql.functions import FUNCTIONS as SQL_FUNCTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -211,6 +213,22 @@ def test_every_expression_function_is_documented() -> None:
     assert len(names) > 50
     missing = [n for n in names if f"`{n}`" not in text and f"`{n}(" not in text]
     assert not missing, f"expression functions missing from docs/queries.md: {missing}"
+
+
+def test_every_sql_function_and_aggregate_is_documented() -> None:
+    words = code_words("sql.md")
+    names = set(SQL_FUNCTIONS) | set(SQL_AGGREGATES)
+    assert len(names) > 60
+    missing = sorted(n for n in names if n not in words)
+    assert not missing, f"SQL functions missing from docs/sql.md: {missing}"
+
+
+def test_every_sql_context_key_the_planner_reads_is_documented() -> None:
+    sources = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "src/grove/sql").glob("*.py"))
+    keys = set(re.findall(r"""(?:context\.get|\.flag)\(\s*["']([A-Za-z]+)["']""", sources))
+    assert {"sqlTimeZone", "useApproximateCountDistinct"} <= keys
+    missing = undocumented(keys, "sql.md")
+    assert not missing, f"SQL context keys missing from docs/sql.md: {missing}"
 
 
 # --------------------------------------------------------------------------------------------------------
