@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= 2
 
-.PHONY: install quickstart test lint typecheck layers unit bench clean
+.PHONY: install quickstart test lint typecheck layers unit golden bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ unit: install
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 test: lint typecheck layers unit
+
+# Rewrite the Druid SQL golden files (tests/golden/sql) from what grove answers now; review the diff.
+golden: install
+	$(PY) tests/golden/sql/regen.py
 
 bench: install
 	$(PY) bench/ingest.py

@@ -642,3 +642,122 @@ def test_a_malformed_url_gives_storage_error(bad_url: str) -> None:
     with pytest.raises(StorageError) as info:
         MetadataStore(bad_url)
     assert "s3cret-pw" not in info.value.message
+
+
+# --- lookups -------------------------------------------------------------------------------------------
+
+
+def lookup_spec(version: str, table: dict[str, str]) -> dict[str, object]:
+    return {"version": version, "lookupExtractorFactory": {"type": "map", "map": table}}
+
+
+def test_lookups_round_trip_by_tier_and_name(store: MetadataStore) -> None:
+    assert store.lookups() == [] and store.lookup_tiers() == []
+    before = store.lookup_changes()
+    written = store.set_lookups(
+        {
+            "__default": {"b": lookup_spec("v1", {"k": "v"}), "a": lookup_spec("v0", {"日本": "Japan"})},
+            "other": {"a": lookup_spec("x", {})},
+        }
+    )
+    assert written == 3
+    assert store.lookup_changes() == before + 1
+    assert store.changes() == 0  # segment changes are counted apart
+    assert [(r.tier, r.name, r.version) for r in store.lookups()] == [
+        ("__default", "a", "v0"),
+        ("__default", "b", "v1"),
+        ("other", "a", "x"),
+    ]
+    assert store.lookup_tiers() == ["__default", "other"]
+    record = store.get_lookup("__default", "a")
+    assert record is not None
+    assert record.to_json() == lookup_spec("v0", {"日本": "Japan"})
+    assert record.updated.endswith("Z")
+    assert [r.name for r in store.lookups("other")] == ["a"]
+    assert store.get_lookup("__default", "A") is None  # names are case-sensitive
+    assert store.set_lookups({}) == 0
+
+
+def test_lookup_update_needs_a_strictly_higher_version(store: MetadataStore) -> None:
+    store.set_lookups({"t": {"l": lookup_spec("v2", {"a": "1"})}})
+    for stale in ("v2", "v10", "v1"):  # strings compare: "v10" < "v2"
+        with pytest.raises(Conflict, match=r"\[l\].*\[t\].*\[v2\]"):
+            store.set_lookups({"t": {"l": lookup_spec(stale, {"a": "2"})}})
+    store.set_lookups({"t": {"l": lookup_spec("v3", {"a": "3"})}})
+    record = store.get_lookup("t", "l")
+    assert record is not None and record.to_json() == lookup_spec("v3", {"a": "3"})
+
+
+def test_a_lookup_conflict_in_a_bulk_update_writes_nothing(store: MetadataStore) -> None:
+    store.set_lookups({"t": {"old": lookup_spec("v5", {})}})
+    changes = store.lookup_changes()
+    with pytest.raises(Conflict):
+        store.set_lookups({"t": {"new": lookup_spec("v0", {}), "old": lookup_spec("v4", {})}})
+    assert store.get_lookup("t", "new") is None
+    assert store.lookup_changes() == changes
+
+
+@pytest.mark.parametrize(
+    ("specs", "path"),
+    [
+        ({"": {"l": lookup_spec("v", {})}}, "tier"),
+        ({"t": ["l"]}, "t"),
+        ({"t": {"l": "spec"}}, "t.l"),
+        ({"t": {"l": {"lookupExtractorFactory": {}}}}, "t.l.version"),
+        ({"t": {"l": {"version": "", "lookupExtractorFactory": {}}}}, "t.l.version"),
+        ({"t": {"l": {"version": "v"}}}, "t.l.lookupExtractorFactory"),
+    ],
+)
+def test_malformed_lookups_are_refused_naming_the_field(
+    store: MetadataStore, specs: dict[str, object], path: str
+) -> None:
+    with pytest.raises(InvalidInput) as info:
+        store.set_lookups(specs)  # type: ignore[arg-type]
+    assert info.value.path == path
+    assert store.lookups() == []
+
+
+def test_delete_lookups(store: MetadataStore) -> None:
+    store.set_lookups(
+        {"t": {"a": lookup_spec("v", {}), "b": lookup_spec("v", {})}, "u": {"a": lookup_spec("v", {})}}
+    )
+    changes = store.lookup_changes()
+    assert store.delete_lookup("t", "a")
+    assert not store.delete_lookup("t", "a")
+    assert store.lookup_changes() == changes + 1
+    assert store.delete_lookup_tier("t") == 1
+    assert store.delete_lookup_tier("t") == 0
+    assert store.lookup_tiers() == ["u"]
+    # A deleted lookup can come back with any version.
+    store.set_lookups({"t": {"a": lookup_spec("a0", {})}})
+    assert [r.name for r in store.lookups("t")] == ["a"]
+
+
+def test_lookups_survive_reopening_and_other_processes_see_them(url: str) -> None:
+    with MetadataStore(url) as writer, MetadataStore(url) as reader:
+        before = reader.lookup_changes()
+        writer.set_lookups({"t": {"l": lookup_spec("v1", {"a": "b"})}})
+        assert reader.lookup_changes() > before
+        assert [r.name for r in reader.lookups()] == ["l"]
+    with MetadataStore(url) as store:
+        record = store.get_lookup("t", "l")
+        assert record is not None and record.version == "v1"
+
+
+def test_a_version_1_database_gains_the_lookups_table(url: str) -> None:
+    with MetadataStore(url) as store:
+        store.publish([seg("wiki", day(1), "v1")])
+    # What grove wrote before lookups existed: no lookups table, one change-counter row, version 1.
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE grove_lookups"))
+        conn.execute(changes_table.delete().where(changes_table.c.id == 2))
+        conn.execute(update(schema_version_table).values(version=1))
+    with MetadataStore(url) as store:
+        assert len(store.segments("wiki")) == 1
+        assert store.lookups() == [] and store.lookup_changes() == 0
+        store.set_lookups({"t": {"l": lookup_spec("v1", {})}})
+        assert store.lookup_changes() == 1
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version FROM grove_schema_version")).scalar() == SCHEMA_VERSION
+    engine.dispose()

@@ -567,3 +567,42 @@ def test_bad_aggregators_name_the_field(
     with pytest.raises(error) as info:
         run(timeseries(aggs))
     assert path in str(info.value)
+
+
+def _java_div(a: int, b: int) -> int:
+    q = abs(a) // abs(b)
+    return q if (a < 0) == (b < 0) else -q
+
+
+def test_long_division_by_zero_counts_only_on_rows_the_query_reads(run: Run) -> None:
+    """Druid evaluates an expression only on the rows the filter selects and only in the branch of an
+    ``if`` a row takes: a zero divisor elsewhere is no error (per-click figures of ads with clicks)."""
+    assert any(r["clicks"] == 0 for r in ROWS)
+    per_click = [
+        {
+            "type": "expression",
+            "name": "per_click",
+            "expression": "impressions / clicks",
+            "outputType": "LONG",
+        }
+    ]
+    clicked = [r for r in ROWS if r["clicks"] and r["impressions"] is not None]
+    expected = sum(_java_div(r["impressions"], r["clicks"]) for r in clicked)
+    with_clicks = {
+        "type": "range",
+        "column": "clicks",
+        "matchValueType": "LONG",
+        "lower": 0,
+        "lowerOpen": True,
+    }
+    got = one(run, [agg("longSum", "s", "per_click")], virtualColumns=per_click, filter=with_clicks)
+    assert got["s"] == expected
+    guarded = one(run, [agg("longSum", "s", expression="if(clicks > 0, impressions / clicks, 0)")])
+    assert guarded["s"] == expected
+    # A row the query reads divides by zero: the query fails, as in Druid.
+    with pytest.raises(InvalidQuery, match=r"Division by zero in long operator \[/\]"):
+        one(run, [agg("longSum", "s", "per_click")], virtualColumns=per_click)
+    with pytest.raises(InvalidQuery, match=r"Division by zero in long operator \[/\]"):
+        one(
+            run, [agg("longSum", "s", expression="nvl(impressions / clicks, 0) + 0 * (impressions / clicks)")]
+        )

@@ -19,6 +19,7 @@ from adsdata import COUNT, DAY, ROWS, T0, Row, has_tag, timeseries
 from grove.errors import InvalidInput, InvalidQuery
 
 Run = Callable[[dict[str, Any]], list[Any]]
+ABSENT = [f"absent-{i}" for i in range(100)]  # values no row holds, to make an IN list long
 
 
 def sel(dim: str, value: Any, **extra: Any) -> dict[str, Any]:
@@ -111,6 +112,42 @@ CASES: list[tuple[str, dict[str, Any], Callable[[Row], bool]]] = [
         lambda r: r["country"] not in ("US", "", None),
     ),
     ("in-empty", {"type": "in", "dimension": "country", "values": []}, lambda r: False),
+    # more than 64 values: matched against the column's dictionary in Arrow, the set built once
+    (
+        "in-many",
+        {"type": "in", "dimension": "country", "values": ["US", "FR", *ABSENT]},
+        lambda r: r["country"] in ("US", "FR"),
+    ),
+    (
+        "in-many-with-null",
+        {"type": "in", "dimension": "country", "values": [*ABSENT, None, "", "DE"]},
+        lambda r: r["country"] in (None, "", "DE"),
+    ),
+    (
+        "not-in-many-with-null",
+        NOT({"type": "in", "dimension": "country", "values": [*ABSENT, None, "US"]}),
+        lambda r: r["country"] not in ("US", None),
+    ),
+    (
+        "mv-in-many",
+        {"type": "in", "dimension": "tags", "values": [*ABSENT, "b"]},
+        lambda r: has_tag(r, "b"),
+    ),
+    (
+        "in-many-long",
+        {"type": "in", "dimension": "age", "values": [*ABSENT, "20", 30]},
+        lambda r: r["age"] in (20, 30),
+    ),
+    (
+        "in-many-extraction",
+        {
+            "type": "in",
+            "dimension": "country",
+            "values": [*ABSENT, "us"],
+            "extractionFn": {"type": "lower"},
+        },
+        lambda r: r["country"] == "US",
+    ),
     (
         "in-long",
         {"type": "in", "dimension": "age", "values": ["20", "30", None]},

@@ -300,11 +300,11 @@ def test_lookup_dimension_spec(run: Run) -> None:
     assert grouped(run, [spec]) == expect(lambda r: [LOOKUP_MAP.get(r["country"], "other")])
 
 
-def test_registered_lookup_is_refused(run: Run) -> None:
+def test_unknown_registered_lookup_is_an_error(run: Run) -> None:
     from grove.errors import InvalidInput
 
     spec = {"type": "lookup", "dimension": "country", "outputName": "r", "name": "some_registered_lookup"}
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput, match=r"Lookup \[some_registered_lookup\] not found"):
         grouped(run, [spec])
 
 

@@ -10,7 +10,10 @@ catalog does (segment schemas merged, sketches as ``COMPLEX<...>``), and fixed r
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,7 @@ if _QUERY_TESTS not in sys.path:
 from adsdata import ADS, ROWS  # noqa: E402
 from flavours import build_segments  # noqa: E402
 
+from grove.query.lookups import LookupMap, LookupRegistry  # noqa: E402
 from grove.query.runner import QueryRunner  # noqa: E402
 from grove.query.sources import StaticSegmentSource  # noqa: E402
 from grove.segment.segment import Segment  # noqa: E402
@@ -190,8 +194,9 @@ TASK_ROWS = [
 class StaticCatalogSource:
     """A :class:`~grove.sql.catalog.CatalogSource` over segments held in memory and fixed sys rows."""
 
-    def __init__(self, segments: dict[str, list[Segment]]) -> None:
+    def __init__(self, segments: dict[str, list[Segment]], lookups: LookupRegistry | None = None) -> None:
         self._columns = {name: columns_of(segs) for name, segs in segments.items()}
+        self.lookup_registry = lookups or LookupRegistry()
 
     def datasources(self) -> list[str]:
         return sorted(self._columns)
@@ -208,6 +213,9 @@ class StaticCatalogSource:
     def task_rows(self) -> list[dict[str, Any]]:
         return [dict(r) for r in TASK_ROWS]
 
+    def lookups(self) -> Mapping[str, LookupMap]:
+        return self.lookup_registry.snapshot()
+
 
 def make_engine(directory: Path, flavour: str = "persisted") -> tuple[SqlEngine, QueryRunner]:
     segments = {ADS.name: build_segments(ADS, flavour, directory)}
@@ -216,10 +224,10 @@ def make_engine(directory: Path, flavour: str = "persisted") -> tuple[SqlEngine,
 
 
 def duck() -> duckdb.DuckDBPyConnection:
-    """The ads rows in DuckDB as table ``ads`` (``__time`` a TIMESTAMP; ``tags`` left out), nulls ordered
-    as Druid orders them."""
+    """The ads rows in DuckDB as table ``ads`` (``__time`` a TIMESTAMP, ``tags`` a ``VARCHAR[]``), nulls
+    ordered as Druid orders them."""
     con = duckdb.connect()
-    table = ADS.table.drop_columns(["tags"])
+    table = ADS.table
     times = pa.array(table.column("__time").to_numpy().astype("datetime64[ms]"))
     table = table.set_column(0, "__time", times)
     con.register("ads_arrow", table)
@@ -229,4 +237,70 @@ def duck() -> duckdb.DuckDBPyConnection:
     return con
 
 
-__all__ = ["ROWS", "StaticCatalogSource", "columns_of", "duck", "make_engine"]
+# --- comparing rows -----------------------------------------------------------------------------------
+
+
+def iso(value: dt.datetime) -> str:
+    """A naive UTC datetime as Druid writes TIMESTAMP values: ``2020-01-02T03:04:05.006Z``."""
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def normalise(value: Any) -> Any:
+    """A value as both engines can agree on it: timestamps as ISO text, booleans and integral floats as
+    integers."""
+    if isinstance(value, dt.datetime):
+        return iso(value)
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def _sort_key(row: list[Any]) -> tuple[Any, ...]:
+    return tuple((v is None, str(type(v)), v if not isinstance(v, float) else round(v, 6)) for v in row)
+
+
+def _same(a: Any, b: Any, rel_tol: float, strict: bool) -> bool:
+    if strict and type(a) is not type(b):
+        return False
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return math.isclose(a, b, rel_tol=rel_tol, abs_tol=rel_tol)
+    return bool(a == b)
+
+
+def assert_rows_agree(
+    got: list[list[Any]],
+    want: list[list[Any]],
+    *,
+    ordered: bool,
+    rel_tol: float = 1e-9,
+    strict: bool = False,
+) -> None:
+    """Fails unless ``got`` and ``want`` hold the same rows; compared as sorted multisets unless
+    ``ordered``, numbers with relative tolerance ``rel_tol``.
+
+    Loose (``strict`` false, for two engines) values are :func:`normalise`-d first; strict (for one engine
+    against its recorded answer) each value must also keep its Python type.
+    """
+    if not strict:
+        got = [[normalise(v) for v in row] for row in got]
+        want = [[normalise(v) for v in row] for row in want]
+    if not ordered:
+        got, want = sorted(got, key=_sort_key), sorted(want, key=_sort_key)
+    assert len(got) == len(want), (got, want)
+    for g, w in zip(got, want, strict=True):
+        assert len(g) == len(w), (g, w)
+        assert all(_same(a, b, rel_tol, strict) for a, b in zip(g, w, strict=True)), (g, w)
+
+
+__all__ = [
+    "ROWS",
+    "StaticCatalogSource",
+    "assert_rows_agree",
+    "columns_of",
+    "duck",
+    "iso",
+    "make_engine",
+    "normalise",
+]

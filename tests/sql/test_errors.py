@@ -64,6 +64,14 @@ def test_invalid_statements(sql: Sql, statement: str, message: str) -> None:
             'SELECT COUNT(DISTINCT "user"), COUNT(DISTINCT country) FROM ads',
             r"Exact COUNT\(DISTINCT\) of more than one column is not supported",
         ),
+        (
+            "SELECT country, COUNT(*) FROM ads GROUP BY country ORDER BY country NULLS LAST",
+            "NULLS LAST with ASC is not supported",
+        ),
+        (
+            "SELECT country, COUNT(*) FROM ads GROUP BY country ORDER BY country DESC NULLS FIRST",
+            "NULLS FIRST with DESC is not supported",
+        ),
     ],
 )
 def test_unsupported_statements(sql: Sql, statement: str, message: str) -> None:

@@ -7,13 +7,11 @@ tolerance. Distinct counts run exact (``useApproximateCountDistinct: false``) so
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 from collections.abc import Callable
-from typing import Any
 
 import duckdb
 import pytest
+from sqldata import assert_rows_agree
 
 from grove.sql.result import SqlResult
 
@@ -290,41 +288,6 @@ CASES: list[tuple[str, str | None, bool]] = [
 ]
 
 
-def _iso(value: dt.datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
-def _norm(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return _iso(value)
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        return int(value)
-    return value
-
-
-def _key(row: list[Any]) -> tuple[Any, ...]:
-    return tuple((v is None, str(type(v)), v if not isinstance(v, float) else round(v, 6)) for v in row)
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
-    return bool(a == b)
-
-
-def _compare(got: list[list[Any]], want: list[list[Any]], ordered: bool) -> None:
-    got = [[_norm(v) for v in row] for row in got]
-    want = [[_norm(v) for v in row] for row in want]
-    if not ordered:
-        got, want = sorted(got, key=_key), sorted(want, key=_key)
-    assert len(got) == len(want), (got, want)
-    for g, w in zip(got, want, strict=True):
-        assert len(g) == len(w)
-        assert all(_same(a, b) for a, b in zip(g, w, strict=True)), (g, w)
-
-
 @pytest.mark.parametrize(("statement", "duck_statement", "ordered"), CASES, ids=[c[0][:70] for c in CASES])
 def test_agrees_with_duckdb(
     sql: Callable[..., SqlResult],
@@ -335,7 +298,7 @@ def test_agrees_with_duckdb(
 ) -> None:
     got = sql(statement, context=EXACT)
     want = oracle.execute(duck_statement or statement).fetchall()
-    _compare(got.rows, [list(r) for r in want], ordered)
+    assert_rows_agree(got.rows, [list(r) for r in want], ordered=ordered)
 
 
 def test_approximate_distinct_counts_are_close(

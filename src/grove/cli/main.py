@@ -23,6 +23,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from grove.cli.lookups import add_lookups_command
 from grove.cli.output import console, print_json, print_segments, print_summary
 from grove.cli.progress import IngestProgress
 from grove.cli.query import add_query_command
@@ -190,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_query_command(sub, _open)
     add_sql_command(sub, _open)
+    add_lookups_command(sub, _open)
 
     p = _command(sub, "serve", "run the all-in-one node: Druid's HTTP API on port 8888")
     add_serve_options(p)

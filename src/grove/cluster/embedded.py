@@ -21,12 +21,14 @@ from grove.cluster.segments import SegmentCache, TimelineSegmentSource
 from grove.cluster.sql_catalog import NodeCatalogSource
 from grove.common.config import Config
 from grove.common.intervals import Interval
-from grove.errors import GroveError, NotFound
+from grove.common.time import format_timestamp, now_ms
+from grove.errors import GroveError, InvalidInput, NotFound
 from grove.ingest.batch import BatchIngestion, IngestSummary, Progress
 from grove.ingest.spec import IngestionSpec
 from grove.ingest.workers import WorkerPool
-from grove.metadata.schema import RevertResult, SegmentRecord
+from grove.metadata.schema import LookupRecord, RevertResult, SegmentRecord
 from grove.metadata.store import MetadataStore
+from grove.query.lookups import DEFAULT_LOOKUP_TIER, LookupMap, LookupRegistry, parse_lookup_spec
 from grove.query.runner import QueryRunner
 from grove.sql.catalog import Catalog
 from grove.sql.engine import SqlEngine
@@ -47,7 +49,14 @@ class Database:
         self.workers = WorkerPool(config.workers())
         self.segment_cache = SegmentCache(self.deep_storage, config.segment_cache)
         self.segment_source = TimelineSegmentSource(self.metadata, self.segment_cache)
-        self.query_runner = QueryRunner(self.segment_source, config.threads(), config.query_timeout_ms)
+        #: the lookups of tier ``__default`` that queries resolve names against
+        self.lookup_registry = LookupRegistry()
+        self._lookup_changes = -1
+        self._lookup_lock = threading.Lock()
+        self.refresh_lookups()
+        self.query_runner = QueryRunner(
+            self.segment_source, config.threads(), config.query_timeout_ms, self.lookup_registry
+        )
         self.sql_engine = SqlEngine(self.query_runner, Catalog(NodeCatalogSource(self)))
         self._tasks: dict[str, tuple[BatchIngestion, threading.Thread]] = {}
         #: called with the summary of every successful write (the server counts ingested rows)
@@ -223,6 +232,79 @@ class Database:
         the native engine's errors (NotFound, QueryTimeout, ...) as :meth:`query` does.
         """
         return self.sql_engine.execute(sql, parameters=parameters, context=context)
+
+    # --- lookups ----------------------------------------------------------------------------------
+
+    def refresh_lookups(self, force: bool = False) -> bool:
+        """Reload the registry from the metadata store when a lookup changed there (any process);
+        returns whether it reloaded. Raises StorageError when the store fails."""
+        with self._lookup_lock:
+            changes = self.metadata.lookup_changes()
+            if changes == self._lookup_changes and not force:
+                return False
+            records = self.metadata.lookups(DEFAULT_LOOKUP_TIER)
+            loaded = {}
+            for r in records:
+                try:
+                    loaded[r.name] = LookupMap.from_spec(r.name, parse_lookup_spec(r.to_json()))
+                except GroveError:
+                    continue  # written by a newer grove or by hand: a query naming it says not found
+            self.lookup_registry.replace(loaded)
+            self._lookup_changes = changes
+            return True
+
+    def set_lookups(self, specs: Mapping[str, Mapping[str, Any]]) -> None:
+        """Create or update lookups in bulk, Druid's ``{tier: {name: {"version",
+        "lookupExtractorFactory"}}}``; queries see them at once.
+
+        Raises InvalidInput naming the field (``tier.name.version``), Unsupported for a factory type
+        other than ``map``, Conflict (nothing written) when an update does not raise a version.
+        """
+        if not isinstance(specs, Mapping):
+            raise InvalidInput("Lookups must be a JSON object of tiers")
+        for tier, lookups in specs.items():
+            if not isinstance(lookups, Mapping):
+                raise InvalidInput(f"Lookups of tier [{tier}] must be a JSON object", str(tier))
+            for name, spec in lookups.items():
+                parse_lookup_spec(spec, f"{tier}.{name}")
+        self.metadata.set_lookups(specs)
+        self.refresh_lookups()
+
+    def set_lookup(
+        self,
+        name: str,
+        mapping: Mapping[str, str],
+        *,
+        version: str | None = None,
+        injective: bool = False,
+        tier: str = DEFAULT_LOOKUP_TIER,
+    ) -> str:
+        """Register (or replace) the map lookup ``name``; returns its version.
+
+        ``version`` defaults to the current time (ISO-8601), which sorts after any earlier default
+        version; an explicit one must sort after the stored one (else Conflict).
+        """
+        version = version or format_timestamp(now_ms())
+        factory = {"type": "map", "map": dict(mapping), "isOneToOne": bool(injective)}
+        self.set_lookups({tier: {name: {"version": version, "lookupExtractorFactory": factory}}})
+        return version
+
+    def lookups(self, tier: str | None = None) -> list[LookupRecord]:
+        """The stored lookups (of one tier, or every tier), sorted by tier and name."""
+        return self.metadata.lookups(tier)
+
+    def delete_lookup(self, name: str, tier: str = DEFAULT_LOOKUP_TIER) -> None:
+        """Remove a lookup; NotFound when there is none of that name in ``tier``."""
+        if not self.metadata.delete_lookup(tier, name):
+            raise NotFound(f"Lookup [{name}] not found in tier [{tier}]")
+        self.refresh_lookups()
+
+    def delete_lookup_tier(self, tier: str) -> int:
+        """Remove every lookup of ``tier``; returns how many there were."""
+        deleted = self.metadata.delete_lookup_tier(tier)
+        if deleted:
+            self.refresh_lookups()
+        return deleted
 
     # --- segments ---------------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 Broker and historical: native queries through admission control, over timelines that a poller keeps
 current (newly published, reverted or dropped segments show up within ``segment_poll_ms`` without a
-restart; each query sees one consistent timeline, so a version swap is atomic for it). Overlord:
+restart; each query sees one consistent timeline, so a version swap is atomic for it). The same poller
+reloads the registered lookups when another process changed them. Overlord:
 ingestion tasks in the background. Coordinator: the metadata APIs (rules, used/unused segments).
 """
 
@@ -42,6 +43,7 @@ class EmbeddedNode:
         while not self._stop.wait(period):
             try:
                 self.db.segment_source.refresh()
+                self.db.refresh_lookups()
             except GroveError:
                 continue  # the metadata store is briefly unavailable; try again next period
 

@@ -8,6 +8,7 @@ It implements :class:`grove.sql.catalog.CatalogSource` over a :class:`~grove.clu
   segments widened to the least restrictive one (``LONG`` < ``FLOAT`` < ``DOUBLE`` < ``STRING``), and a
   string dimension flagged multi-value when any segment holds more than one value in a row. The merge
   is cached per datasource until the timeline changes.
+* **Lookups** (the ``lookup`` schema, ``LOOKUP(expr, 'name')``) are the database's registered lookups.
 * **sys.segments, sys.servers, sys.tasks** rows carry the columns of Druid's system tables
   (``docs/querying/sql-metadata-tables.md`` and ``SystemSchema.java``), from the metadata store (used
   segments, tasks) and the node (what it serves, its address and start time).
@@ -20,6 +21,7 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +30,7 @@ import orjson
 from grove.common.time import format_timestamp
 from grove.metadata.schema import TaskRecord
 from grove.metadata.store import ACTIVE_TASK_STATUSES
+from grove.query.lookups import LookupMap
 from grove.segment.schema import DimensionDef, MetricDef, SegmentSchema
 from grove.sql.catalog import ColumnInfo
 from grove.timeline.descriptor import SegmentDescriptor
@@ -194,6 +197,10 @@ class NodeCatalogSource:
         """
         address = self._address()
         return [_task_row(task, address) for task in self._db.metadata.list_tasks()]
+
+    def lookups(self) -> Mapping[str, LookupMap]:
+        """The registered lookups of the node (tier ``__default``), as queries see them."""
+        return self._db.lookup_registry.snapshot()
 
     def _address(self) -> tuple[str, int]:
         host = self._db.config.host

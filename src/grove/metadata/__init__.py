@@ -1,6 +1,6 @@
-"""The metadata store: which segments exist and are used, the load/drop rules, the tasks."""
+"""The metadata store: which segments exist and are used, the load/drop rules, the tasks, the lookups."""
 
-from grove.metadata.schema import DEFAULT_RULES_DATASOURCE, SCHEMA_VERSION
+from grove.metadata.schema import DEFAULT_RULES_DATASOURCE, SCHEMA_VERSION, LookupRecord
 from grove.metadata.store import (
     ACTIVE_TASK_STATUSES,
     TASK_STATUSES,
@@ -16,6 +16,7 @@ __all__ = [
     "DEFAULT_RULES_DATASOURCE",
     "SCHEMA_VERSION",
     "TASK_STATUSES",
+    "LookupRecord",
     "MetadataStore",
     "Replacement",
     "RevertResult",

@@ -35,7 +35,8 @@ from grove.common.time import format_timestamp
 from grove.errors import GroveError, InvalidInput, StorageError
 from grove.timeline.descriptor import SegmentDescriptor
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Version 2 added grove_lookups and the lookup change counter (row 2 of grove_changes).
 
 # The datasource name under which the cluster-wide default rules are stored, as in Druid.
 DEFAULT_RULES_DATASOURCE = "_default"
@@ -117,7 +118,32 @@ changes_table = Table(
     **_MYSQL_OPTIONS,
 )
 
-ALL_TABLES = (segments_table, rules_table, tasks_table, schema_version_table, changes_table)
+# Druid's registered lookups, one row per (tier, name): the lookupExtractorFactory JSON as posted and
+# the user's version, which an update must raise (compared as strings, as Druid does).
+lookups_table = Table(
+    "grove_lookups",
+    metadata,
+    Column("tier", String(255), primary_key=True),
+    Column("name", String(255), primary_key=True),
+    Column("version", String(255), nullable=False),
+    Column("payload", _LongText, nullable=False),
+    Column("updated", String(64), nullable=False),
+    **_MYSQL_OPTIONS,
+)
+
+ALL_TABLES = (
+    segments_table,
+    rules_table,
+    tasks_table,
+    schema_version_table,
+    changes_table,
+    lookups_table,
+)
+
+SEGMENT_CHANGES = 1
+"""The ``grove_changes`` row counting segment-usage changes."""
+LOOKUP_CHANGES = 2
+"""The ``grove_changes`` row counting lookup changes; its lock serializes lookup writes."""
 
 
 # --- records and their rows ---------------------------------------------------------------------------
@@ -134,6 +160,21 @@ class SegmentRecord:
     used: bool
     created: str
     used_status_last_updated: str
+
+
+@dataclass(frozen=True, slots=True)
+class LookupRecord:
+    """One registered lookup: tier, name, version, the ``lookupExtractorFactory`` JSON, last update."""
+
+    tier: str
+    name: str
+    version: str
+    factory: dict[str, Any]
+    updated: str
+
+    def to_json(self) -> dict[str, Any]:
+        """Druid's ``{"version", "lookupExtractorFactory"}`` form."""
+        return {"version": self.version, "lookupExtractorFactory": self.factory}
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +247,17 @@ def read_rules(payload: str, datasource: str) -> list[dict[str, Any]]:
             f"Rules of datasource [{datasource}] are unreadable in the metadata store"
         ) from None
     return list(rules) if isinstance(rules, list) else []
+
+
+def read_lookup(row: Any) -> LookupRecord:
+    """The record of a ``grove_lookups`` row; StorageError when its JSON is unreadable."""
+    try:
+        factory = orjson.loads(row.payload)
+    except orjson.JSONDecodeError:
+        raise StorageError(
+            f"Lookup [{row.name}] of tier [{row.tier}] is unreadable in the metadata store"
+        ) from None
+    return LookupRecord(row.tier, row.name, row.version, factory, row.updated)
 
 
 def read_task(row: Any) -> TaskRecord:

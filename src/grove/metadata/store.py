@@ -1,4 +1,4 @@
-"""The metadata store: segments, rules and tasks in one SQL database (SQLAlchemy Core).
+"""The metadata store: segments, rules, tasks and lookups in one SQL database (SQLAlchemy Core).
 
 SQLite (a file) is the embedded default; MySQL/MariaDB (``mysql+pymysql://``) and PostgreSQL
 (``postgresql+psycopg://``) serve clusters. The drivers are imported by SQLAlchemy when an engine for
@@ -28,7 +28,7 @@ import re
 import sqlite3
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,14 +55,19 @@ from grove.common.intervals import Interval, condense
 from grove.common.time import format_timestamp, now_ms
 from grove.errors import Conflict, GroveError, InvalidInput, NotFound, StorageError
 from grove.metadata.schema import (
+    LOOKUP_CHANGES,
     SCHEMA_VERSION,
+    SEGMENT_CHANGES,
+    LookupRecord,
     RevertResult,
     SegmentRecord,
     TaskRecord,
     changes_table,
     dumps_json,
+    lookups_table,
     metadata,
     read_descriptor,
+    read_lookup,
     read_rules,
     read_task,
     rules_table,
@@ -361,10 +366,14 @@ class MetadataStore:
 
     def changes(self) -> int:
         """A counter that grows with every committed change of segment usage; poll it to spot news."""
-        with self._read("read the change counter") as conn:
-            return int(
-                conn.execute(select(changes_table.c.counter).where(changes_table.c.id == 1)).scalar_one()
-            )
+        return self._counter(SEGMENT_CHANGES, "read the change counter")
+
+    def _counter(self, row_id: int, action: str) -> int:
+        with self._read(action) as conn:
+            found = conn.execute(
+                select(changes_table.c.counter).where(changes_table.c.id == row_id)
+            ).scalar_one_or_none()
+        return 0 if found is None else int(found)
 
     # --- rules ---------------------------------------------------------------------------------------
 
@@ -432,6 +441,97 @@ class MetadataStore:
             r.datasource: read_rules(r.payload, r.datasource)
             for r in sorted(rows, key=lambda r: r.datasource)
         }
+
+    # --- lookups -------------------------------------------------------------------------------------
+
+    def lookups(self, tier: str | None = None) -> list[LookupRecord]:
+        """The registered lookups of ``tier`` (every tier when None), sorted by tier and name."""
+        query = select(lookups_table).order_by(lookups_table.c.tier, lookups_table.c.name)
+        if tier is not None:
+            query = query.where(lookups_table.c.tier == tier)
+        with self._read("read lookups") as conn:
+            return [read_lookup(r) for r in conn.execute(query)]
+
+    def get_lookup(self, tier: str, name: str) -> LookupRecord | None:
+        """The lookup ``name`` of ``tier``, or None."""
+        query = select(lookups_table).where(lookups_table.c.tier == tier, lookups_table.c.name == name)
+        with self._read("read a lookup") as conn:
+            row = conn.execute(query).first()
+        return None if row is None else read_lookup(row)
+
+    def lookup_tiers(self) -> list[str]:
+        """Sorted names of the tiers with at least one lookup."""
+        with self._read("read lookup tiers") as conn:
+            return sorted(conn.execute(select(lookups_table.c.tier).distinct()).scalars())
+
+    def set_lookups(self, specs: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> int:
+        """Create or update lookups in one transaction: ``{tier: {name: {"version",
+        "lookupExtractorFactory"}}}``, Druid's bulk form. Lookups not named are kept. Returns how many
+        lookups were written.
+
+        As in Druid, an update must carry a version that sorts strictly after the stored one (strings
+        compared); otherwise Conflict naming the lookup, and nothing is written. InvalidInput when a
+        tier, name or version is empty or a factory is not a JSON object. The factory JSON is stored as
+        given (validating its type is the caller's business).
+        """
+        rows = _lookup_rows(specs, _now())
+        if not rows:
+            return 0
+        with self._write("store lookups") as conn:
+            self._lock(conn, LOOKUP_CHANGES)
+            keys = {(r["tier"], r["name"]) for r in rows}
+            stored = {
+                (r.tier, r.name): r.version
+                for r in conn.execute(
+                    select(lookups_table.c.tier, lookups_table.c.name, lookups_table.c.version).where(
+                        lookups_table.c.tier.in_({t for t, _ in keys})
+                    )
+                )
+                if (r.tier, r.name) in keys
+            }
+            for row in rows:
+                old = stored.get((row["tier"], row["name"]))
+                if old is not None and not row["version"] > old:
+                    raise Conflict(
+                        f"Cannot update lookup [{row['name']}] of tier [{row['tier']}]: version "
+                        f"[{row['version']}] is not higher than the current version [{old}]"
+                    )
+            for row in rows:
+                key = (row["tier"], row["name"])
+                if key in stored:
+                    conn.execute(
+                        update(lookups_table)
+                        .where(lookups_table.c.tier == key[0], lookups_table.c.name == key[1])
+                        .values(version=row["version"], payload=row["payload"], updated=row["updated"])
+                    )
+                else:
+                    conn.execute(insert(lookups_table), row)
+            self._bump(conn, LOOKUP_CHANGES)
+        return len(rows)
+
+    def delete_lookup(self, tier: str, name: str) -> bool:
+        """Remove the lookup ``name`` of ``tier``; False when there was none."""
+        with self._write("delete a lookup") as conn:
+            self._lock(conn, LOOKUP_CHANGES)
+            deleted = conn.execute(
+                delete(lookups_table).where(lookups_table.c.tier == tier, lookups_table.c.name == name)
+            ).rowcount
+            if deleted:
+                self._bump(conn, LOOKUP_CHANGES)
+        return bool(deleted)
+
+    def delete_lookup_tier(self, tier: str) -> int:
+        """Remove every lookup of ``tier``; returns how many there were."""
+        with self._write("delete a lookup tier") as conn:
+            self._lock(conn, LOOKUP_CHANGES)
+            deleted = int(conn.execute(delete(lookups_table).where(lookups_table.c.tier == tier)).rowcount)
+            if deleted:
+                self._bump(conn, LOOKUP_CHANGES)
+        return deleted
+
+    def lookup_changes(self) -> int:
+        """A counter that grows with every committed lookup change; poll it to spot news."""
+        return self._counter(LOOKUP_CHANGES, "read the lookup change counter")
 
     # --- tasks ---------------------------------------------------------------------------------------
 
@@ -566,11 +666,12 @@ class MetadataStore:
                 with self._write("create its tables") as conn:
                     metadata.create_all(conn, checkfirst=True)
                     self._record_schema_version(conn)
-                    if (
-                        conn.execute(select(changes_table.c.id).where(changes_table.c.id == 1)).first()
-                        is None
-                    ):
-                        conn.execute(insert(changes_table), {"id": 1, "counter": 0})
+                    for row_id in (SEGMENT_CHANGES, LOOKUP_CHANGES):
+                        found = conn.execute(
+                            select(changes_table.c.id).where(changes_table.c.id == row_id)
+                        ).first()
+                        if found is None:
+                            conn.execute(insert(changes_table), {"id": row_id, "counter": 0})
                 return
             except StorageError as e:
                 # Another process creating the same tables at the same moment makes our CREATE or INSERT
@@ -603,7 +704,8 @@ class MetadataStore:
         elif int(found) > SCHEMA_VERSION:
             raise self._too_new(found)
         elif int(found) < SCHEMA_VERSION:
-            # Upgrades between schema versions go here, before the version is raised.
+            # Upgrades between schema versions go here, before the version is raised. 1 -> 2 only added
+            # a table (created above by create_all) and a change-counter row (seeded by _initialize).
             conn.execute(update(schema_version_table).values(version=SCHEMA_VERSION))
 
     @contextmanager
@@ -640,14 +742,19 @@ class MetadataStore:
         return text
 
     @staticmethod
-    def _lock(conn: Connection) -> None:
-        """Take the cluster-wide segment-change lock until the transaction ends (see module docstring)."""
-        conn.execute(select(changes_table.c.counter).where(changes_table.c.id == 1).with_for_update()).one()
+    def _lock(conn: Connection, row_id: int = SEGMENT_CHANGES) -> None:
+        """Take a cluster-wide change lock (segments by default, or lookups) until the transaction ends
+        (see module docstring)."""
+        conn.execute(
+            select(changes_table.c.counter).where(changes_table.c.id == row_id).with_for_update()
+        ).one()
 
     @staticmethod
-    def _bump(conn: Connection) -> None:
+    def _bump(conn: Connection, row_id: int = SEGMENT_CHANGES) -> None:
         conn.execute(
-            update(changes_table).where(changes_table.c.id == 1).values(counter=changes_table.c.counter + 1)
+            update(changes_table)
+            .where(changes_table.c.id == row_id)
+            .values(counter=changes_table.c.counter + 1)
         )
 
     @staticmethod
@@ -789,6 +896,43 @@ def _check_descriptors(segs: list[SegmentDescriptor]) -> None:
                 f"Segment [{sid}] has partition [{s.partition}] but its shard spec says "
                 f"[{s.shard_spec.partition_num}]"
             )
+
+
+def _lookup_rows(specs: Mapping[str, Mapping[str, Mapping[str, Any]]], now: str) -> list[dict[str, Any]]:
+    """The ``grove_lookups`` rows of a bulk update, checked; InvalidInput naming the faulty field."""
+    if not isinstance(specs, Mapping):
+        raise InvalidInput("Lookups must be a JSON object of tiers")
+    rows = []
+    for tier, lookups in specs.items():
+        if not isinstance(tier, str) or not tier:
+            raise InvalidInput("A lookup tier name must not be empty", "tier")
+        if not isinstance(lookups, Mapping):
+            raise InvalidInput(f"Lookups of tier [{tier}] must be a JSON object", tier)
+        for name, spec in lookups.items():
+            path = f"{tier}.{name}"
+            if not isinstance(name, str) or not name:
+                raise InvalidInput(f"A lookup name in tier [{tier}] is empty", tier)
+            if not isinstance(spec, Mapping):
+                raise InvalidInput(f"Lookup [{name}] of tier [{tier}] must be a JSON object", path)
+            version = spec.get("version")
+            if not isinstance(version, str) or not version:
+                raise InvalidInput(f"Lookup [{name}] of tier [{tier}] needs a [version]", f"{path}.version")
+            factory = spec.get("lookupExtractorFactory")
+            if not isinstance(factory, Mapping):
+                raise InvalidInput(
+                    f"Lookup [{name}] of tier [{tier}] needs a [lookupExtractorFactory] object",
+                    f"{path}.lookupExtractorFactory",
+                )
+            rows.append(
+                {
+                    "tier": tier,
+                    "name": name,
+                    "version": version,
+                    "payload": dumps_json(dict(factory), f"lookupExtractorFactory of lookup [{name}]"),
+                    "updated": now,
+                }
+            )
+    return rows
 
 
 def _check_status(status: str) -> None:

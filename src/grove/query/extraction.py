@@ -21,6 +21,7 @@ from grove.common.granularity import Granularity
 from grove.common.joda import format_millis, parse_format
 from grove.common.time import format_timestamp, parse_timestamp, zone
 from grove.errors import InvalidInput, Unsupported
+from grove.query.lookups import active_lookup
 from grove.query.spec import extraction as X
 
 _STRING = pa.large_string()
@@ -187,8 +188,10 @@ def apply_extraction(fn: Any, values: pa.Array) -> pa.Array:
     if isinstance(fn, X.LookupExtractionFn):
         return _per_value(values, _lookup(dict(fn.lookup.map), fn))
     if isinstance(fn, X.RegisteredLookupExtractionFn):
-        raise Unsupported(
-            f"Registered lookup [{fn.lookup}] is not defined in grove; use an inline map lookup"
+        return active_lookup(fn.lookup, "lookup").apply(
+            values,
+            retain_missing=fn.retain_missing_value,
+            replace_missing=fn.replace_missing_value_with,
         )
     per_value: dict[type, Callable[[Any], Callable[[str | None], str | None]]] = {
         X.TimeFormatExtractionFn: _time_format,

@@ -167,10 +167,10 @@ def _lut(name: str, column: StringColumn | None, f: Any) -> np.ndarray:
         if isinstance(f, F.InFilter):
             lut = np.zeros(column.cardinality, dtype=np.uint8)
             if len(f.values) > 64 and len(column.dictionary):
-                # Many values: one hash join of the dictionary against them, in Arrow.
-                wanted = pa.array([v for v in f.values if v is not None], column.dictionary.type)
-                lut[1:] = pc.is_in(column.dictionary, value_set=wanted).to_numpy(zero_copy_only=False)
-                lut[0] = any(v is None for v in f.values)
+                # Many values: one hash join of the dictionary against them, in Arrow (the value
+                # set is built once per query, see InFilter.string_array).
+                lut[1:] = pc.is_in(column.dictionary, value_set=f.string_array).to_numpy(zero_copy_only=False)
+                lut[0] = f.matches_null
                 return lut
             codes = column.lookup_many(list(f.values))
             lut[codes[codes >= 0]] = 1

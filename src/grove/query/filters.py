@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -31,6 +31,7 @@ from grove.segment.columns import Column, NumericColumn, StringColumn
 from grove.segment.encode import encode_strings
 
 _BITMAP_UNION_LIMIT = 4096
+_LOOKUP_LIMIT = 64  # IN lists longer than this are matched against the dictionary in Arrow
 
 
 class ColumnSource(Protocol):
@@ -269,8 +270,8 @@ def _equal_strings(values: pa.Array, target: str) -> np.ndarray:
     return pc.equal(values, pa.scalar(target, values.type)).to_numpy(zero_copy_only=False)
 
 
-def _in_strings(values: pa.Array, targets: Sequence[str]) -> np.ndarray:
-    return pc.is_in(values, value_set=pa.array(list(targets), values.type)).to_numpy(zero_copy_only=False)
+def _in_strings(values: pa.Array, targets: pa.Array) -> np.ndarray:
+    return pc.is_in(values, value_set=targets).to_numpy(zero_copy_only=False)
 
 
 # --- handlers ------------------------------------------------------------------------------------
@@ -303,23 +304,29 @@ def _selector(e: FilterEngine, f: F.SelectorFilter | F.ExtractionFilter) -> Matc
 
 
 def _in(e: FilterEngine, f: F.InFilter) -> Match:
-    values = list(f.values)
-    has_null = any(v is None for v in values)
-    strings = [v for v in values if v is not None]
+    # The value set is prepared once per query (InFilter's cached properties), not once per segment.
+    has_null = f.matches_null
     col = e.column(f.dimension)
     if f.extraction_fn is None and isinstance(col, NumericColumn):
-        numbers = np.array([n for n in (_as_number(v) for v in strings) if n is not None], dtype=np.float64)
+        numbers = np.array([n for n in map(_as_number, f.strings) if n is not None], dtype=np.float64)
         return e.numeric_predicate(f.dimension, lambda v: np.isin(v, numbers), matches_null=has_null)
     if f.extraction_fn is None and isinstance(col, StringColumn):
-        codes = col.lookup_many(strings) if strings else np.zeros(0, np.int64)
         lut = np.zeros(col.cardinality, dtype=bool)
-        lut[codes[codes > 0]] = True
+        if len(f.strings) > _LOOKUP_LIMIT and len(col.dictionary):
+            # Many values: one hash join of the dictionary against them, in Arrow.
+            lut[1:] = _in_strings(col.dictionary, f.string_array)
+        elif f.strings:
+            codes = col.lookup_many(f.strings)
+            lut[codes[codes > 0]] = True
         lut[0] = has_null
         unknown = np.zeros(col.cardinality, dtype=bool)
         unknown[0] = not has_null
         return e._lut_match(col, lut, 0, unknown)
     return e.string_predicate(
-        f.dimension, lambda v: _in_strings(v, strings), matches_null=has_null, extraction_fn=f.extraction_fn
+        f.dimension,
+        lambda v: _in_strings(v, f.string_array),
+        matches_null=has_null,
+        extraction_fn=f.extraction_fn,
     )
 
 

@@ -18,8 +18,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from grove.errors import InvalidQuery, Unsupported
+from grove.errors import InvalidQuery
 from grove.query.extraction import apply_extraction
+from grove.query.lookups import active_lookup, map_values
 from grove.query.selection import Selection
 from grove.query.spec import dimensions as D
 from grove.query.spec.extraction import LookupOptions
@@ -120,21 +121,15 @@ def _map_values(dc: DimensionCodes, mapped: pa.Array) -> DimensionCodes:
 
 
 def _lookup(spec: D.LookupDimensionSpec, values: pa.Array) -> pa.Array:
-    if spec.lookup is None:
-        raise Unsupported(
-            f"Registered lookup [{spec.name}] is not defined in grove; use an inline map lookup"
-        )
-    table = dict(spec.lookup.map)
+    """The values mapped through the spec's inline map, or the registered lookup it names."""
     opts: LookupOptions = spec
-    out: list[str | None] = []
-    for v in values.to_pylist():
-        if v is not None and v in table:
-            out.append(table[v])
-        elif opts.retain_missing_value:
-            out.append(v)
-        else:
-            out.append(opts.replace_missing_value_with)
-    return pa.array(out, _STRING)
+    table = dict(spec.lookup.map) if spec.lookup is not None else active_lookup(str(spec.name), "name").map
+    return map_values(
+        table,
+        values,
+        retain_missing=opts.retain_missing_value,
+        replace_missing=opts.replace_missing_value_with,
+    )
 
 
 def _filter_values(spec: Any, dc: DimensionCodes) -> DimensionCodes:

@@ -9,6 +9,7 @@ with Druid's timeout error; a cancelled query fails the same way with Druid's ca
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 import time
@@ -23,6 +24,7 @@ from grove.common.intervals import Interval
 from grove.common.models import parse_model
 from grove.errors import GroveError, InvalidInput, InvalidQuery, NotFound, QueryCancelled, QueryTimeout
 from grove.query.base import BaseQuery
+from grove.query.lookups import LookupRegistry, using_lookups
 from grove.query.registry import SegmentContext, Toolchest, toolchest_for
 from grove.query.view import SegmentView, VirtualColumnSpec
 from grove.segment.segment import Segment
@@ -63,9 +65,15 @@ class QueryRunner:
     """Runs native queries over a segment source. Thread-safe; share one per node."""
 
     def __init__(
-        self, source: SegmentSource, threads: int | None = None, default_timeout_ms: int | None = None
+        self,
+        source: SegmentSource,
+        threads: int | None = None,
+        default_timeout_ms: int | None = None,
+        lookups: LookupRegistry | None = None,
     ) -> None:
         self.source = source
+        #: the registered lookups queries resolve names against (none registered when None)
+        self.lookups = lookups
         self.default_timeout_ms = default_timeout_ms
         self._threads = threads or os.cpu_count() or 2
         self._pool = ThreadPoolExecutor(
@@ -114,7 +122,13 @@ class QueryRunner:
         return True
 
     def run(self, data: Mapping[str, Any] | str | bytes | BaseQuery) -> list[Any]:
-        toolchest, query = self.parse(data)
+        # Lookups resolve against this runner's registry everywhere inside the query (worker threads
+        # included, see _run), so extraction functions and expressions need not carry it along.
+        with using_lookups(self.lookups):
+            toolchest, query = self.parse(data)
+            return self._run_parsed(toolchest, query)
+
+    def _run_parsed(self, toolchest: Toolchest[Any], query: BaseQuery) -> list[Any]:
         query_id = query.query_id
         cancel = threading.Event()
         if query_id:
@@ -182,7 +196,9 @@ class QueryRunner:
             return self._finish(toolchest, query, partials, deadline, timeout)
         tasks = min(self._threads, len(units))
         batches = [units[i::tasks] for i in range(tasks)]
-        futures: list[Future[Any]] = [self._pool.submit(work, batch) for batch in batches]
+        futures: list[Future[Any]] = [
+            self._pool.submit(contextvars.copy_context().run, work, batch) for batch in batches
+        ]
         while True:
             # Wake up now and then, so that a cancel stops the query even while segments still run.
             remaining = None if deadline is None else max(deadline - time.monotonic(), 0)

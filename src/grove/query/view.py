@@ -4,6 +4,13 @@ Engines never touch a segment directly. A :class:`SegmentView` covers the rows `
 time lies in one query interval (segments are time-sorted, so this is a binary search) and resolves
 column names to segment columns or to the query's virtual columns, computed on first use over the
 view's rows only. :meth:`select` applies the query filter and returns the selected rows.
+
+Expressions are computed over every row of the view and every branch of a conditional, but Druid
+evaluates them only on the rows the query's filter selects, and a conditional only in the branch a
+row takes. So a long division by zero does not fail at once: the quotient is null and the row is
+remembered when the null reaches the expression's value; the query fails only if the filter selects
+such a row. ``WHERE clicks > 0`` makes ``impressions / clicks`` safe, as in Druid, and so does
+``if(clicks > 0, impressions / clicks, 0)``.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import pyarrow as pa
 from grove.common.intervals import Interval
 from grove.errors import InvalidQuery
 from grove.query.expression import Expr, evaluate, parse_expression, truthy_masks
+from grove.query.expression.operators import DivisionByZero, deferred_division_errors
 from grove.query.filters import FilterEngine
 from grove.query.rows import Rows
 from grove.segment.columns import Column, NumericColumn, SketchColumn, StringColumn
@@ -57,6 +65,9 @@ class SegmentView:
         self.lo, self.hi = segment.rows_in(interval)
         self.virtual_columns = virtual_columns or {}
         self._virtual: dict[str, Column | None] = {}
+        # Rows whose expression value divided by zero (absolute row numbers) and the first error.
+        self._bad_rows: list[tuple[np.ndarray, DivisionByZero]] = []
+        self._selection: Rows | None = None
 
     def part(self, index: int, parts: int) -> SegmentView:
         """The ``index``-th of ``parts`` equal row ranges of this view (for splitting work)."""
@@ -103,17 +114,53 @@ class SegmentView:
         raise InvalidQuery(f"Column [{name}] is a sketch and cannot be used in an expression")
 
     def evaluate(self, expr: Expr) -> pa.Array:
-        """An expression over the view's rows ``[lo, hi)``."""
-        return evaluate(expr, self.arrow, self.size)
+        """An expression over the view's rows ``[lo, hi)``; rows that divide a long by zero are null
+        and remembered (see the module docstring)."""
+        with deferred_division_errors() as errors:
+            values = evaluate(expr, self.arrow, self.size)
+        if not errors:
+            return values
+        bad = np.zeros(self.size, dtype=bool)
+        for e in errors:
+            if e.rows.shape != (self.size,) or len(values) != self.size:
+                raise e.error()  # not one value per row (array elements): fail now
+            bad |= e.rows
+        # A row whose value is null because of the division failed; one that took another branch
+        # (``if(clicks > 0, impressions / clicks, 0)``) or replaced the null did not.
+        bad &= values.is_null().to_numpy(zero_copy_only=False)
+        if bad.any():
+            self._note_bad_rows(np.flatnonzero(bad) + self.lo, errors[0])
+        return values
+
+    def _note_bad_rows(self, rows: np.ndarray, error: DivisionByZero) -> None:
+        if self._selection is not None:
+            self._check(rows, error, self._selection)
+        else:
+            self._bad_rows.append((rows, error))
+
+    @staticmethod
+    def _check(bad: np.ndarray, error: DivisionByZero, selection: Rows) -> None:
+        if len(bad) and selection.mask()[bad - selection.lo].any():
+            raise error.error()
 
     def _compute(self, vc: VirtualColumnSpec) -> Column:
         values = self.evaluate(vc.expression)
         return _as_column(values, vc.output_type, self.lo, self.hi)
 
     def select(self, filter_model: Any) -> Rows:
-        """The view's rows passing ``filter_model`` (all of them when None)."""
+        """The view's rows passing ``filter_model`` (all of them when None).
+
+        The first call selects the query's rows: from then on an expression value that divided by
+        zero on a selected row fails the query (aggregator filters select again, within those rows).
+        """
         engine = FilterEngine(self, self.lo, self.hi, expression_matcher=self._match_expression)
-        return engine.rows(filter_model)
+        rows = engine.rows(filter_model)
+        if self._selection is None:
+            self._selection = rows
+            for bad, error in self._bad_rows:
+                self._check(bad, error, rows)
+            self._bad_rows.clear()
+        return rows
 
     def _match_expression(self, text: str, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
         result = self.evaluate(parse_expression(text, "filter.expression"))

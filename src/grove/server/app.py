@@ -11,7 +11,7 @@ from grove import __version__
 from grove.cluster.node import EmbeddedNode
 from grove.server.errors import install_error_handlers
 from grove.server.metrics import NodeMetrics
-from grove.server.routes import coordinator, indexer, native, sql, status
+from grove.server.routes import coordinator, indexer, lookups, native, sql, status
 from grove.server.state import ServerState
 
 
@@ -48,6 +48,6 @@ def create_app(
     app.state.grove = ServerState(node, metrics, name, node.config.max_request_bytes)
     node.db.ingest_listeners.append(lambda summary: metrics.rows_ingested.inc(summary.stats.processed))
     install_error_handlers(app, name, metrics)
-    for module in (native, sql, status, indexer, coordinator):
+    for module in (native, sql, status, indexer, coordinator, lookups):
         app.include_router(module.router)
     return app

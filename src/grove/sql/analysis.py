@@ -252,6 +252,19 @@ def time_floor_of(op: Operand) -> dict[str, Any] | None:
     return {"type": "period", "period": m.group(1), "timeZone": m.group(2)}
 
 
+def _descending(item: exp.Ordered) -> bool:
+    """Whether an ORDER BY item is descending; nulls sort as the smallest values (first ascending, last
+    descending), so NULLS LAST ascending or NULLS FIRST descending is refused rather than ignored."""
+    descending = bool(item.args.get("desc"))
+    if bool(item.args.get("nulls_first")) == descending:
+        wanted = "FIRST" if descending else "LAST"
+        raise SqlUnsupported(
+            f"NULLS {wanted} with {'DESC' if descending else 'ASC'} is not supported by grove; "
+            "nulls sort as the smallest values"
+        )
+    return descending
+
+
 def analyze(
     select: exp.Select,
     columns: list[ColumnInfo],
@@ -311,7 +324,7 @@ def analyze(
                 op = aliases[node.name]
             else:
                 op = input_tr.translate(node)
-            order.append(OrderItem(op, bool(item.args.get("desc"))))
+            order.append(OrderItem(op, _descending(item)))
         return SelectAnalysis(
             columns, where, False, [], [], outputs, None, None, order, limit, offset, input_tr
         )
@@ -369,7 +382,7 @@ def analyze(
         node = item.this
         pos = _ordinal(node, len(outputs), "ORDER BY")
         op = outputs[pos].operand if pos is not None else post_tr.translate(node)
-        order.append(OrderItem(op, bool(item.args.get("desc"))))
+        order.append(OrderItem(op, _descending(item)))
     post.alias_first = False
     return SelectAnalysis(
         columns,

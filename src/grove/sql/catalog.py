@@ -7,9 +7,11 @@ depend on how segments are served.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from grove.query.lookups import LookupMap
 from grove.sql.errors import SqlError
 
 
@@ -44,6 +46,10 @@ class CatalogSource(Protocol):
 
     def task_rows(self) -> list[dict[str, Any]]:
         """One dict per task in Druid's ``sys.tasks`` columns."""
+        ...
+
+    def lookups(self) -> Mapping[str, LookupMap]:
+        """The registered lookups queries can name, by name (the ``lookup`` schema's tables)."""
         ...
 
 
@@ -113,6 +119,8 @@ _JDBC_TYPES = {
     "DATE": 91,
 }
 _JDBC_OTHER = 1111
+# A table of the ``lookup`` schema: one row per key (Druid's LookupSchema).
+LOOKUP_COLUMNS = _columns("k:VARCHAR v:VARCHAR")
 _SCHEMAS = (DRUID_SCHEMA, INFORMATION_SCHEMA, LOOKUP_SCHEMA, SYS_SCHEMA, VIEW_SCHEMA)
 
 
@@ -179,6 +187,8 @@ class Catalog:
                 if s == canonical and t.lower() == name.lower():
                     return SystemTable(s, t, columns, self)
             raise SqlError(f"Object '{name}' not found within '{schema}'")
+        if schema == LOOKUP_SCHEMA and name in self.source.lookups():
+            return SystemTable(LOOKUP_SCHEMA, name, LOOKUP_COLUMNS, self)
         if schema in (LOOKUP_SCHEMA, VIEW_SCHEMA):
             raise SqlError(f"Object '{name}' not found within '{schema}'")
         raise SqlError(f"Object '{schema}' not found")
@@ -190,8 +200,15 @@ class Catalog:
                 return s
         return None
 
+    def lookup(self, name: str) -> LookupMap | None:
+        """The registered lookup ``name`` (what ``LOOKUP(expr, 'name')`` and ``lookup.name`` read)."""
+        return self.source.lookups().get(name)
+
     def system_rows(self, schema: str, name: str) -> list[dict[str, Any]]:
         """Rows of a system table as dicts keyed by column name."""
+        if schema == LOOKUP_SCHEMA:
+            found = self.lookup(name)
+            return [] if found is None else [{"k": k, "v": v} for k, v in found.map.items()]
         if schema == SYS_SCHEMA:
             if name == "segments":
                 return self.source.segment_rows()
@@ -206,6 +223,8 @@ class Catalog:
 
     def _tables(self) -> list[dict[str, Any]]:
         rows = [_table_row(DRUID_SCHEMA, ds, "TABLE") for ds in sorted(self.source.datasources())]
+        # Lookups are joinable, broadcast tables in Druid.
+        rows += [_table_row(LOOKUP_SCHEMA, n, "TABLE", "YES") for n in sorted(self.source.lookups())]
         rows += [_table_row(s, t, "SYSTEM_TABLE") for s, t in SYSTEM_COLUMNS]
         return rows
 
@@ -213,19 +232,21 @@ class Catalog:
         rows: list[dict[str, Any]] = []
         for ds in sorted(self.source.datasources()):
             rows += _column_rows(DRUID_SCHEMA, ds, self.source.datasource_columns(ds))
+        for name in sorted(self.source.lookups()):
+            rows += _column_rows(LOOKUP_SCHEMA, name, list(LOOKUP_COLUMNS))
         for (s, t), columns in SYSTEM_COLUMNS.items():
             rows += _column_rows(s, t, list(columns))
         return rows
 
 
-def _table_row(schema: str, name: str, kind: str) -> dict[str, Any]:
+def _table_row(schema: str, name: str, kind: str, joinable: str = "NO") -> dict[str, Any]:
     return {
         "TABLE_CATALOG": CATALOG_NAME,
         "TABLE_SCHEMA": schema,
         "TABLE_NAME": name,
         "TABLE_TYPE": kind,
-        "IS_JOINABLE": "NO",
-        "IS_BROADCAST": "NO",
+        "IS_JOINABLE": joinable,
+        "IS_BROADCAST": joinable,
     }
 
 

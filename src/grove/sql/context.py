@@ -8,19 +8,33 @@ from typing import Any
 
 from sqlglot import exp
 
+from grove.sql.catalog import Catalog
 from grove.sql.text import IN_LIST_PREFIX, LiteralList
 
 
 @dataclass
 class PlannerContext:
     """The request's context, the IN lists lifted from the text, the statement's CURRENT_TIMESTAMP and
-    time zone (``sqlTimeZone``), and the context native queries get (``sqlQueryId``...)."""
+    time zone (``sqlTimeZone``), and the context native queries get (``sqlQueryId``...).
+
+    ``read_now`` records whether planning asked for CURRENT_TIMESTAMP: a plan that did depends on the
+    moment it was made, not only on the statement and its context, and is not reused.
+    """
 
     context: Mapping[str, Any] = field(default_factory=dict)
     in_lists: list[LiteralList] = field(default_factory=list)
-    now: int = 0
+    current_timestamp: int = 0
     tz: str = "UTC"
     native_context: dict[str, Any] = field(default_factory=dict)
+    #: the catalog, for functions that name catalog objects (``LOOKUP(expr, 'name')``)
+    catalog: Catalog | None = None
+    read_now: bool = field(default=False, init=False)
+
+    @property
+    def now(self) -> int:
+        """The statement's CURRENT_TIMESTAMP (epoch ms)."""
+        self.read_now = True
+        return self.current_timestamp
 
     def flag(self, key: str, default: bool) -> bool:
         value = self.context.get(key, default)

@@ -20,6 +20,9 @@ from grove.sql.operand import Operand
 
 TRUE: dict[str, Any] = {"type": "true"}
 FALSE: dict[str, Any] = {"type": "false"}
+# A condition that is null (unknown) for every row, such as a comparison with NULL: no row passes it or
+# its negation. Only built here; :func:`_settle` turns it into true or false before the filter leaves.
+UNKNOWN: dict[str, Any] = {"type": "unknown"}
 
 _RANGE_OPS: dict[type[exp.Expression], tuple[str, bool]] = {
     exp.GT: ("lower", True),
@@ -51,7 +54,7 @@ class FilterBuilder:
 
     def build(self, node: exp.Expression) -> dict[str, Any]:
         """The native filter of a boolean SQL expression."""
-        return _simplify(self._build(node))
+        return _simplify(_settle(self._build(node)))
 
     def _build(self, node: exp.Expression) -> dict[str, Any]:
         while isinstance(node, exp.Paren):
@@ -61,12 +64,7 @@ class FilterBuilder:
             fields = [self._build(n) for n in _flatten(node, kind)]
             return {"type": "and" if kind is exp.And else "or", "fields": fields}
         if kind is exp.Not:
-            inner = node.this
-            while isinstance(inner, exp.Paren):
-                inner = inner.this
-            if isinstance(inner, exp.In) and self._in_has_null(inner):
-                return FALSE  # x NOT IN (..., NULL) is never true
-            return {"type": "not", "field": self._build(inner)}
+            return {"type": "not", "field": self._build(node.this)}
         if kind in _FLIPPED:
             return self._comparison(node)
         if isinstance(node, exp.Between):
@@ -88,7 +86,9 @@ class FilterBuilder:
     def _expression(self, op: Operand) -> dict[str, Any]:
         if op.is_constant:
             value = op.constant()
-            return TRUE if value not in (None, 0, "", False) else FALSE
+            if value is None:
+                return UNKNOWN
+            return TRUE if value not in (0, "", False) else FALSE
         return {"type": "expression", "expression": op.expr}
 
     def _column(self, op: Operand) -> str | None:
@@ -108,7 +108,7 @@ class FilterBuilder:
             return self._expression(self.tr.compare(node.this, _SYMBOLS[op], node.expression))
         value = right.constant()
         if value is None:
-            return FALSE  # comparing with NULL is unknown: no row passes
+            return UNKNOWN
         column = self._column(left)
         if column is None:
             return self._expression(self.tr.compare(node.this, _SYMBOLS[op], node.expression))
@@ -131,8 +131,9 @@ class FilterBuilder:
         if column is None or not low.is_constant or not high.is_constant:
             return self._expression(self.tr.translate(node))
         lo, hi = low.constant(), high.constant()
-        if lo is None or hi is None:
-            return FALSE
+        if lo is None or hi is None:  # x >= lo AND x <= hi, one of them unknown
+            halves = [_half(column, "lower", lo, subject.type), _half(column, "upper", hi, subject.type)]
+            return {"type": "and", "fields": halves}
         lo_type, lo_value = _match(lo, subject.type)
         hi_type, hi_value = _match(hi, subject.type)
         match_type = lo_type if lo_type == hi_type else "DOUBLE"
@@ -154,12 +155,6 @@ class FilterBuilder:
             return None
         return [o.constant() for o in operands]
 
-    def _in_has_null(self, node: exp.In) -> bool:
-        if node.args.get("query") is not None:
-            return False
-        values = self._in_values(node)
-        return values is not None and any(v is None for v in values)
-
     def _in(self, node: exp.In) -> dict[str, Any]:
         subject = self.tr.translate(node.this)
         values = self._in_values(node) if node.args.get("query") is None else None
@@ -172,9 +167,9 @@ class FilterBuilder:
         else:
             tz = self.tr.ctx.tz
             kept = dict.fromkeys(_in_text(coerce_value(v, subject.type, tz)) for v in values if v is not None)
-        if not kept:
-            return FALSE
-        return {"type": "in", "dimension": column, "values": list(kept)}
+        found = {"type": "in", "dimension": column, "values": list(kept)} if kept else FALSE
+        # x IN (..., NULL) is true for the values and unknown otherwise, so NOT IN with a NULL is never true
+        return {"type": "or", "fields": [found, UNKNOWN]} if any(v is None for v in values) else found
 
     def _like(self, node: exp.Expression) -> dict[str, Any]:
         escape = None
@@ -188,7 +183,7 @@ class FilterBuilder:
             return self._expression(self.tr.translate(whole))
         text = pattern.constant()
         if text is None:
-            return FALSE
+            return UNKNOWN
         out: dict[str, Any] = {"type": "like", "dimension": column, "pattern": str(text)}
         if escape is not None:
             out["escape"] = escape.constant()
@@ -243,12 +238,37 @@ def _match(value: Any, column_type: str) -> tuple[str, Any]:
     return _MATCH_TYPES.get(column_type, "STRING"), value
 
 
+def _half(column: str, side: str, value: Any, column_type: str) -> dict[str, Any]:
+    """One bound of a BETWEEN as a range filter; UNKNOWN for a NULL bound."""
+    if value is None:
+        return UNKNOWN
+    match_type, match = _match(value, column_type)
+    return {"type": "range", "column": column, "matchValueType": match_type, side: match}
+
+
 def _in_text(value: Any) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, float) and value.is_integer():
         return str(int(value)) if abs(value) < 2**53 else repr(value)
     return str(value)
+
+
+def _settle(f: dict[str, Any], negated: bool = False) -> dict[str, Any]:
+    """``f`` with each UNKNOWN replaced by false, or by true where an odd number of NOTs negate it.
+
+    Pushed down through AND and OR (De Morgan's laws hold in three-valued logic), the NOTs above an
+    UNKNOWN leave it unknown, and a condition built of AND and OR over it is true exactly when it is
+    with false in its place; before the NOTs are pushed down, that false reads as a negated true.
+    """
+    kind = f["type"]
+    if kind == "unknown":
+        return TRUE if negated else FALSE
+    if kind == "not":
+        return {"type": "not", "field": _settle(f["field"], not negated)}
+    if kind in ("and", "or"):
+        return {"type": kind, "fields": [_settle(c, negated) for c in f["fields"]]}
+    return f
 
 
 def _simplify(f: dict[str, Any]) -> dict[str, Any]:

@@ -311,8 +311,26 @@ def _strpos(args: list[Operand], ctx: PlannerContext) -> Operand:
 
 @_register("LOOKUP", 2, 3)
 def _lookup(args: list[Operand], ctx: PlannerContext) -> Operand:
+    """Druid's ``lookup(expr, 'name'[, 'replaceMissingValueWith'])``, the name checked in the catalog.
+
+    A constant key is looked up at once (the lookup belongs to the statement being planned).
+    """
     name = _string_arg(args[1], "lookup name", "LOOKUP")
-    raise SqlError(f"Lookup [{name}] not found: grove has no registered lookups")
+    found = ctx.catalog.lookup(name) if ctx.catalog is not None else None
+    if found is None:
+        raise SqlError(f"Lookup [{name}] not found")
+    replace: str | None = None
+    if len(args) > 2 and not (args[2].has_value and args[2].value is None):
+        replace = _string_arg(args[2], "replaceMissingValueWith", "LOOKUP")
+    key = args[0]
+    if key.is_constant:
+        text = _call("cast", [key, literal_operand("STRING", T.VARCHAR)], T.VARCHAR).constant()
+        value = found.map.get(text, replace) if text is not None else replace
+        return literal_operand(value, T.VARCHAR)
+    parts = [key, literal_operand(name, T.VARCHAR)]
+    if replace is not None:
+        parts.append(literal_operand(replace, T.VARCHAR))
+    return _call("lookup", parts, T.VARCHAR)
 
 
 # --- conditionals and math ---------------------------------------------------------------------------

@@ -22,8 +22,10 @@ Conditions on ``__time`` in WHERE become the query's intervals. What a native qu
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+import numpy as np
 
 from grove.common.time import parse_timestamp
 from grove.sql import operand as T
@@ -38,6 +40,7 @@ from grove.sql.filters import FilterBuilder
 from grove.sql.operand import Operand, expression_type
 from grove.sql.post import Relation
 from grove.sql.time import TIME, granularity_of, parse_sql_timestamp, split_time_conditions
+from grove.sql.values import RowRelation
 
 MAX_TOPN_LIMIT = 100_000  # Druid's default maxTopNLimit
 _ALL = {"type": "all"}
@@ -57,6 +60,9 @@ class NativePlan:
     offset: int = 0
     limit: int | None = None
     exact: frozenset[str] = frozenset()  # raw columns the engine returns already typed (see Relation)
+    # The raw column of each element of a result row, when the result is a list of row lists
+    # (groupBy with ``resultAsArray``): rows the statement can return as they are.
+    row_layout: list[str] | None = None
 
     @property
     def output_columns(self) -> list[ColumnInfo]:
@@ -80,8 +86,15 @@ class NativePlan:
                 for name, op in self.outputs
                 if op.column in self.exact and self.columns[index[op.column]].sql_type == op.type
             )
+            if self.row_layout is not None and [op.column for _, op in self.outputs] == self.row_layout:
+                return RowRelation(self.output_columns, data, exact, rows=result)
             return Relation(self.output_columns, data, exact)
         return post.finish(raw, self.outputs, None, self.order, self.offset, self.limit)
+
+    def bind(self, query_id: str) -> NativePlan:
+        """This plan with the native query's ``sqlQueryId`` and ``queryId`` set to ``query_id``."""
+        context = {**self.query.get("context", {}), "sqlQueryId": query_id, "queryId": query_id}
+        return replace(self, query={**self.query, "context": context})
 
     def explain(self) -> dict[str, Any]:
         """This query's entry in EXPLAIN's PLAN: the query, its signature and column mappings."""
@@ -285,6 +298,7 @@ class _Builder:
         plan = self._choose(dims, time_key, granularity, aggregators, post_aggs, order, memory_order, having)
         query_type = plan["queryType"]
         columns = list(raw.values())
+        row_layout: list[str] | None = None
         if query_type == "timeBoundary":
             read = _boundary_reader(columns, self.boundary_names)
         elif query_type == "timeseries":
@@ -295,11 +309,12 @@ class _Builder:
             layout = ([time_key.name] if time_key is not None else []) + [d.name for d in dims]
             layout += [agg["name"] for agg in aggregators] + [p["name"] for p in post_aggs]
             read = _read_group_by(columns, layout)
+            row_layout = layout
             if sort_dims_first and order:
                 plan["context"]["sortByDimsFirst"] = True
         pushed = not memory_order and query_type != "timeBoundary" and a.limit != 0
         exact = {k.name for k in dims} | {agg["name"] for agg in aggregators if _typed(agg)}
-        outputs_plan = NativePlan(plan, columns, read, outputs, exact=frozenset(exact))
+        outputs_plan = NativePlan(plan, columns, read, outputs, exact=frozenset(exact), row_layout=row_layout)
         if not pushed:
             outputs_plan.order = a.order if memory_order else []
             outputs_plan.offset = a.offset
@@ -527,6 +542,26 @@ class _Times:
         return found
 
 
+_UTC_TEXT = np.dtype("<U24")  # 2015-09-12T00:00:00.000Z
+
+
+def _epoch_ms(texts: list[Any]) -> list[Any]:
+    """ISO timestamps of a native result back to epoch ms. The engine writes UTC instants as
+    ``2015-09-12T00:00:00.000Z``: such a column is read at once by numpy (less its ``Z``); any other
+    (nulls, offsets, the min/max instants) one distinct text at a time."""
+    if texts:
+        column = np.asarray(texts)
+        if column.dtype == _UTC_TEXT and bool(np.char.endswith(column, "Z").all()):
+            try:
+                ms = column.astype("<U23").astype("datetime64[ms]").astype(np.int64)
+            except ValueError:
+                pass
+            else:
+                return ms.tolist()
+    times = _Times()
+    return [times(t) for t in texts]
+
+
 def _read_scan(width: int) -> Reader:
     def read(result: list[Any]) -> list[list[Any]]:
         rows: list[Any] = []
@@ -554,11 +589,10 @@ def _read_group_by(columns: list[ColumnInfo], layout: list[str]) -> Reader:
 
 def _read_timeseries(columns: list[ColumnInfo], time_name: str | None) -> Reader:
     def read(result: list[Any]) -> list[list[Any]]:
-        times = _Times()
         out = []
         for c in columns:
             if c.name == time_name:
-                out.append([times(r["timestamp"]) for r in result])
+                out.append(_epoch_ms([r["timestamp"] for r in result]))
             else:
                 out.append([r["result"].get(c.name) for r in result])
         return out

@@ -13,7 +13,7 @@ aggregation over its result, here in memory. As in Druid, one distinct column pe
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import orjson
@@ -24,7 +24,7 @@ from grove.sql import operand as T
 from grove.sql import post
 from grove.sql.aggregates import AggCall
 from grove.sql.analysis import Key, Output, SelectAnalysis, analyze
-from grove.sql.catalog import Catalog, ColumnInfo, DatasourceTable, SystemTable
+from grove.sql.catalog import Catalog, ColumnInfo, DatasourceTable, SystemTable, Table
 from grove.sql.context import PlannerContext
 from grove.sql.errors import SqlError, SqlUnsupported
 from grove.sql.native import NativePlan, plan_native, scan_columns
@@ -51,6 +51,11 @@ class Node(Protocol):
         """The tables this node reads (EXPLAIN's RESOURCES)."""
         ...
 
+    def bind(self, query_id: str) -> Node:
+        """This plan with its native queries' ``sqlQueryId`` and ``queryId`` set to ``query_id``; shares
+        everything else with this plan (a cached plan is bound to each statement that reuses it)."""
+        ...
+
 
 @dataclass
 class NativeNode:
@@ -72,6 +77,9 @@ class NativeNode:
     def resources(self) -> list[dict[str, str]]:
         return [{"name": self.datasource, "type": "DATASOURCE"}]
 
+    def bind(self, query_id: str) -> NativeNode:
+        return replace(self, plan=self.plan.bind(query_id))
+
 
 @dataclass
 class SystemNode:
@@ -89,6 +97,9 @@ class SystemNode:
 
     def resources(self) -> list[dict[str, str]]:
         return [{"name": self.table.qualified_name, "type": "SYSTEM_TABLE"}]
+
+    def bind(self, query_id: str) -> SystemNode:
+        return self
 
 
 _ONE_ROW = ColumnInfo("__grove_one_row", T.BIGINT, "LONG")
@@ -110,6 +121,9 @@ class ValuesNode:
 
     def resources(self) -> list[dict[str, str]]:
         return []
+
+    def bind(self, query_id: str) -> ValuesNode:
+        return self
 
 
 @dataclass
@@ -134,6 +148,9 @@ class MemoryNode:
 
     def resources(self) -> list[dict[str, str]]:
         return self.child.resources()
+
+    def bind(self, query_id: str) -> MemoryNode:
+        return replace(self, child=self.child.bind(query_id))
 
 
 @dataclass
@@ -167,6 +184,9 @@ class ExactDistinctNode:
     def resources(self) -> list[dict[str, str]]:
         return self.inner.resources()
 
+    def bind(self, query_id: str) -> ExactDistinctNode:
+        return replace(self, inner=self.inner.bind(query_id))
+
 
 @dataclass
 class UnionNode:
@@ -196,12 +216,16 @@ class UnionNode:
             out += [r for r in b.resources() if r not in out]
         return out
 
+    def bind(self, query_id: str) -> UnionNode:
+        return replace(self, branches=[b.bind(query_id) for b in self.branches])
+
 
 @dataclass
 class Planner:
     catalog: Catalog
     ctx: PlannerContext
     ctes: dict[str, exp.Expression] = field(default_factory=dict)
+    tables: list[tuple[tuple[str, ...], Table]] = field(default_factory=list)  # what the plan read
 
     def plan(self, node: exp.Expression) -> Node:
         """The plan of a query expression (SELECT, UNION ALL, a parenthesised query)."""
@@ -267,6 +291,7 @@ class Planner:
             return MemoryNode(child, analyze(select, child.columns, qualifiers, self.ctx))
         qualifiers.add(rel.name)
         table = self.catalog.resolve(parts)
+        self.tables.append((parts, table))
         if isinstance(table, SystemTable):
             node = SystemNode(table)
             return MemoryNode(node, analyze(select, node.columns, qualifiers, self.ctx))

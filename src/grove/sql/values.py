@@ -15,12 +15,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from grove.common.time import format_timestamps, zone
+from grove.common.time import MAX_INSTANT, MIN_INSTANT, format_timestamps, is_utc, zone
 from grove.sql import operand as T
+from grove.sql.catalog import ColumnInfo
 from grove.sql.post import Relation
 
 _EXACT_TYPES = frozenset({T.BIGINT, T.DOUBLE, T.FLOAT, T.VARCHAR})
@@ -45,17 +47,41 @@ def no_collection() -> Iterator[None]:
             gc.enable()
 
 
+class RowRelation(Relation):
+    """A relation that also has its rows as lists, in column order, as the native engine returned
+    them (groupBy with ``resultAsArray``). When every column needs no conversion, those rows are
+    the statement's rows: turning 10,000 rows into columns and back would rebuild 10,000 lists."""
+
+    def __init__(
+        self,
+        columns: list[ColumnInfo],
+        data: list[list[Any]],
+        exact: frozenset[str] = frozenset(),
+        *,
+        rows: list[list[Any]],
+    ) -> None:
+        super().__init__(columns, data, exact)
+        self.rows = rows
+
+
 def json_rows(rel: Relation, tz: str = "UTC", stringify_arrays: bool = True) -> list[list[Any]]:
     """The rows of ``rel`` with every value in its SQL type's JSON form."""
+    if isinstance(rel, RowRelation) and all(_is_exact(rel, c, stringify_arrays) for c in rel.columns):
+        return rel.rows
     columns = [
         values
-        if c.name in rel.exact and c.sql_type in _EXACT_TYPES and not (stringify_arrays and c.multi_value)
+        if _is_exact(rel, c, stringify_arrays)
         else _column(values, c.sql_type, tz, stringify_arrays and c.multi_value)
         for c, values in zip(rel.columns, rel.data, strict=True)
     ]
     if not columns:
         return []
     return list(map(list, zip(*columns, strict=True)))
+
+
+def _is_exact(rel: Relation, c: ColumnInfo, stringify_arrays: bool) -> bool:
+    """Whether the values of column ``c`` already are their JSON form."""
+    return c.name in rel.exact and c.sql_type in _EXACT_TYPES and not (stringify_arrays and c.multi_value)
 
 
 def _column(values: list[Any], sql_type: str, tz: str, stringify: bool) -> list[Any]:
@@ -74,9 +100,17 @@ def _column(values: list[Any], sql_type: str, tz: str, stringify: bool) -> list[
 
 
 def _timestamps(values: list[Any], tz: str) -> list[Any]:
-    arr = pa.array(values, pa.int64()) if not isinstance(values[0], str) else None
-    if arr is None:
+    if isinstance(values[0], str):
         return values
+    ms = np.array(values)
+    if ms.dtype.kind == "i":  # no nulls
+        where = zone(tz)
+        if is_utc(where) and ms.min() > MIN_INSTANT and ms.max() < MAX_INSTANT:
+            # The common case in one pass of numpy: UTC, no nulls, no open-ended instants.
+            utc = np.datetime_as_string(ms.astype("datetime64[ms]"), unit="ms")
+            return np.char.add(utc, "Z").tolist()
+        return format_timestamps(ms, where)
+    arr = pa.array(values, pa.int64())
     if arr.null_count == 0:
         return format_timestamps(arr.to_numpy(), zone(tz))
     valid = arr.is_valid().to_numpy(zero_copy_only=False)

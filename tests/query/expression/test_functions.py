@@ -27,6 +27,7 @@ from grove.query.expression import (
 )
 from grove.query.expression.nodes import returns, strict
 from grove.query.expression.values import arrow_type
+from grove.query.lookups import LookupMap, LookupRegistry, using_lookups
 
 
 def run(text: str, **columns: Any) -> list[Any]:
@@ -604,7 +605,9 @@ def test_every_function_accepts_nulls() -> None:
         "timestamp_extract": ["'DAY'"],
         "timestamp_format": [],
         "timestamp_parse": [],
+        "lookup": ["'nulls'"],
     }
+    lookups = LookupRegistry({"nulls": LookupMap("nulls", "v1", {"a": "b"})})
     for name in FUNCTIONS.names():
         spec = FUNCTIONS.get(name)
         assert spec is not None
@@ -615,7 +618,8 @@ def test_every_function_accepts_nulls() -> None:
         cols = {"x": pa.nulls(3, pa.string()), "y": pa.array([None, None, None], pa.int64())}
         if name.lower() in ("left", "right", "repeat", "reverse", "round"):
             cols["x"] = pa.nulls(3, pa.null())
-        out = evaluate(parse_expression(text), cols, 3)
+        with using_lookups(lookups):
+            out = evaluate(parse_expression(text), cols, 3)
         assert len(out) == 3, text
 
 

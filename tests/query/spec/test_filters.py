@@ -194,6 +194,21 @@ def test_in_filter_keeps_nulls() -> None:
     assert parse_as(F.Filter, {"type": "in", "dimension": "d", "values": []}).values == ()
 
 
+def test_in_filter_of_only_strings_and_nulls_is_taken_as_it_is() -> None:
+    values = [f"v{i}" for i in range(10_000)] + [None]
+    f = parse_as(F.Filter, {"type": "in", "dimension": "d", "values": values})
+    assert isinstance(f, F.InFilter)
+    assert f.values == tuple(values)
+    assert f.matches_null
+    assert f.strings == tuple(values[:-1])
+    assert f.string_array.to_pylist() == values[:-1]
+    assert f == parse_as(F.Filter, {"type": "in", "dimension": "d", "values": values})
+    g = parse_as(F.Filter, {"type": "in", "dimension": "d", "values": ("a", "b")})
+    assert isinstance(g, F.InFilter)
+    assert g.values == g.strings == ("a", "b")
+    assert not g.matches_null
+
+
 def test_bound_ordering_forms() -> None:
     for ordering in ("numeric", "NUMERIC", {"type": "numeric"}):
         f = parse_as(F.Filter, {"type": "bound", "dimension": "d", "lower": 1, "ordering": ordering})

@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from grove.errors import InvalidInput
 from grove.query.expression.array_functions import ARRAY_FUNCTIONS
+from grove.query.expression.lookup_functions import LOOKUP_FUNCTIONS
 from grove.query.expression.nodes import (
     EvalContext,
     Expr,
@@ -292,7 +293,10 @@ def _binary_math(
             b, vb = np_parts(right, np.int64)
             with np.errstate(all="ignore"):
                 result = long_fn(a, b, va & vb)
-            return from_np(np.asarray(result, dtype=np.int64)[()], va & vb, ExprType.LONG)
+            valid = va & vb
+            if long_fn is _long_div:
+                valid = valid & (b != 0)  # rows whose division error was deferred are null
+            return from_np(np.asarray(result, dtype=np.int64)[()], valid, ExprType.LONG)
         a, va = np_parts(to_double(left), np.float64)
         b, vb = np_parts(to_double(right), np.float64)
         with np.errstate(all="ignore"):
@@ -515,6 +519,13 @@ MATH_FUNCTIONS = (
 )
 
 FUNCTIONS = FunctionRegistry(
-    [*GENERAL_FUNCTIONS, *MATH_FUNCTIONS, *STRING_FUNCTIONS, *TIME_FUNCTIONS, *ARRAY_FUNCTIONS]
+    [
+        *GENERAL_FUNCTIONS,
+        *MATH_FUNCTIONS,
+        *STRING_FUNCTIONS,
+        *TIME_FUNCTIONS,
+        *ARRAY_FUNCTIONS,
+        *LOOKUP_FUNCTIONS,
+    ]
 )
 """Every built-in function; the parser resolves names here."""

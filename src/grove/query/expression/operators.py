@@ -15,6 +15,9 @@ doubles use Java's ``Double.compare`` order (NaN above +Infinity, -0.0 below 0.0
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -77,11 +80,45 @@ def truncated_divide(a: Any, b: Any) -> Any:
     return q + adjust.astype(np.int64)
 
 
+# Where a long division by zero is noted instead of raised (see :func:`deferred_division_errors`).
+_DEFERRED: ContextVar[list[DivisionByZero] | None] = ContextVar("grove_deferred_division", default=None)
+
+
+class DivisionByZero:
+    """Rows of one evaluation that divided a long by zero: a mask over the evaluated rows (or a scalar
+    True when a constant divided by zero), and the operator."""
+
+    def __init__(self, rows: Any, op: str) -> None:
+        self.rows = rows
+        self.op = op
+
+    def error(self) -> InvalidInput:
+        return InvalidInput(f"Division by zero in long operator [{self.op}]")
+
+
+@contextmanager
+def deferred_division_errors() -> Iterator[list[DivisionByZero]]:
+    """Within the block, a long division by zero does not raise: the quotient is null, the rows are
+    noted in the yielded list, and the caller decides once it knows which rows a query really reads
+    (Druid evaluates an expression only on the rows its filter selects and only in the branch of an
+    ``if``/``case`` a row takes, so a zero divisor elsewhere is no error)."""
+    found: list[DivisionByZero] = []
+    token = _DEFERRED.set(found)
+    try:
+        yield found
+    finally:
+        _DEFERRED.reset(token)
+
+
 def check_divisor(b: Any, valid: Any, op: str) -> Any:
-    """``b`` with zeros replaced by 1 after checking that no valid row divides by zero."""
+    """``b`` with zeros replaced by 1 after checking that no valid row divides by zero (or noting the
+    rows, inside :func:`deferred_division_errors`)."""
     zero = (b == 0) & valid
     if np.any(zero):
-        raise InvalidInput(f"Division by zero in long operator [{op}]")
+        deferred = _DEFERRED.get()
+        if deferred is None or np.ndim(zero) == 0:
+            raise InvalidInput(f"Division by zero in long operator [{op}]")
+        deferred.append(DivisionByZero(np.asarray(zero, dtype=bool).copy(), op))
     return np.where(b == 0, 1, b) if np.ndim(b) else (b if b != 0 else np.int64(1))
 
 
@@ -100,6 +137,7 @@ def _long_arithmetic(op: str, left: Value, right: Value) -> Value:
             safe = check_divisor(b, valid, op)
             q = truncated_divide(a, safe)
             out = q if op == "/" else a - q * safe
+            valid = valid & (b != 0)  # only rows whose error was deferred: they are null
         else:
             if np.any((b < 0) & valid):
                 raise InvalidInput("Negative exponent for long operator [^]; use a double base")

@@ -284,7 +284,7 @@ def from_np(values: Any, valid: Any, t: ExprType) -> Value:
         )
     if np.ndim(values) == 0:
         values = np.full(len(valid), values)
-    if valid is True or (np.ndim(valid) > 0 and valid.all()):
+    if bool(valid) if np.ndim(valid) == 0 else valid.all():
         return pa.array(values, type=arrow)
     if np.ndim(valid) == 0:
         return pa.nulls(len(values), arrow)

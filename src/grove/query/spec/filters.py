@@ -7,9 +7,17 @@ and ``spatial`` filters are refused.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BeforeValidator, field_validator, model_validator
+import pyarrow as pa
+from pydantic import (
+    BeforeValidator,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    field_validator,
+    model_validator,
+)
 
 from grove.common.models import (
     Bool,
@@ -87,13 +95,46 @@ class NullFilter(WireModel):
         return {self.column}
 
 
+_STRING_OR_NULL = frozenset((str, type(None)))
+
+
+def _strings_at_once(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """An IN list of only strings and nulls (what SQL plans, and most clients send) is taken as it
+    is: checking 10,000 values one by one costs milliseconds per query. Any other list is checked
+    value by value (numbers and booleans become their text, anything else is refused by index)."""
+    if isinstance(value, list | tuple) and set(map(type, value)) <= _STRING_OR_NULL:
+        return tuple(value)
+    return handler(value)
+
+
 class InFilter(_ColumnFilter):
-    """``dimension IN values``; a null in ``values`` matches nulls, an empty ``values`` matches nothing."""
+    """``dimension IN values``; a null in ``values`` matches nulls, an empty ``values`` matches nothing.
+
+    What every segment's evaluation needs from ``values`` (whether null is among them, the strings
+    as an Arrow array) is worked out once per query, on first use.
+    """
 
     type: Literal["in"] = "in"
     dimension: NonEmptyStr
-    values: tuple[StringValue | None, ...]
+    values: Annotated[tuple[StringValue | None, ...], WrapValidator(_strings_at_once)]
     extraction_fn: ExtractionFn | None = None
+
+    @cached_property
+    def matches_null(self) -> bool:
+        """Whether null is one of the values (so null rows match)."""
+        return None in self.values
+
+    @cached_property
+    def strings(self) -> tuple[str, ...]:
+        """The values less null."""
+        if not self.matches_null:
+            return self.values  # type: ignore[return-value]  # no None among them
+        return tuple(v for v in self.values if v is not None)
+
+    @cached_property
+    def string_array(self) -> pa.Array:
+        """:attr:`strings` as an Arrow string array (the value set of ``is_in``)."""
+        return pa.array(self.strings, pa.string())
 
 
 def _ordering(value: Any) -> Any:
