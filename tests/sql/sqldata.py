@@ -27,7 +27,7 @@ if _QUERY_TESTS not in sys.path:
 from adsdata import ADS, ROWS  # noqa: E402
 from flavours import build_segments  # noqa: E402
 
-from grove.query.lookups import LookupMap, LookupRegistry  # noqa: E402
+from grove.query.lookups import LookupMap, LookupRegistry, parse_lookup_spec  # noqa: E402
 from grove.query.runner import QueryRunner  # noqa: E402
 from grove.query.sources import StaticSegmentSource  # noqa: E402
 from grove.segment.segment import Segment  # noqa: E402
@@ -217,10 +217,21 @@ class StaticCatalogSource:
         return self.lookup_registry.snapshot()
 
 
+# A registered lookup of the SQL tests' engine, also a DuckDB table ``country_names(k, v)``: one key maps
+# to "" (which stays ""), and "DE" is missing (a missing key is null, or the replacement).
+COUNTRY_NAMES = {"US": "United States", "FR": "France", "日本": "Japan", "": ""}
+
+
+def registered_lookups() -> LookupRegistry:
+    spec = {"version": "v1", "lookupExtractorFactory": {"type": "map", "map": COUNTRY_NAMES}}
+    return LookupRegistry({"country_names": LookupMap.from_spec("country_names", parse_lookup_spec(spec))})
+
+
 def make_engine(directory: Path, flavour: str = "persisted") -> tuple[SqlEngine, QueryRunner]:
     segments = {ADS.name: build_segments(ADS, flavour, directory)}
-    runner = QueryRunner(StaticSegmentSource(segments), threads=2)
-    return SqlEngine(runner, Catalog(StaticCatalogSource(segments))), runner
+    lookups = registered_lookups()
+    runner = QueryRunner(StaticSegmentSource(segments), threads=2, lookups=lookups)
+    return SqlEngine(runner, Catalog(StaticCatalogSource(segments, lookups))), runner
 
 
 def duck() -> duckdb.DuckDBPyConnection:
@@ -234,6 +245,8 @@ def duck() -> duckdb.DuckDBPyConnection:
     con.execute("CREATE TABLE ads AS SELECT * REPLACE (CAST(__time AS TIMESTAMP) AS __time) FROM ads_arrow")
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET default_null_order = 'nulls_first_on_asc_last_on_desc'")  # Druid: nulls are smallest
+    con.execute("CREATE TABLE country_names (k VARCHAR, v VARCHAR)")
+    con.executemany("INSERT INTO country_names VALUES (?, ?)", list(COUNTRY_NAMES.items()))
     return con
 
 

@@ -1004,11 +1004,60 @@ SCALARS = [
     Case(
         "lookup_unknown",
         "SELECT LOOKUP(country, 'countries') FROM ads",
-        "LOOKUP names its lookup when none is registered",
+        "LOOKUP names a lookup that is not registered",
+        duckdb=NO,
+        error=True,
+    ),
+    Case(
+        "lookup_group",
+        "SELECT LOOKUP(country, 'country_names') AS name, SUM(clicks) AS clicks FROM ads GROUP BY 1",
+        "LOOKUP of a registered map in a grouping key: a missing key is null, a key mapped to '' stays ''",
+        duckdb="SELECT n.v AS name, SUM(clicks) AS clicks FROM ads LEFT JOIN country_names n ON ads.country = n.k "
+        "GROUP BY 1",
+    ),
+    Case(
+        "lookup_replace_missing",
+        "SELECT LOOKUP(country, 'country_names', 'other') AS name, COUNT(*) AS n FROM ads GROUP BY 1",
+        "LOOKUP with replaceMissingValueWith: missing keys (and null) take the replacement",
+        duckdb="SELECT COALESCE(n.v, 'other') AS name, COUNT(*) AS n FROM ads LEFT JOIN country_names n "
+        "ON ads.country = n.k GROUP BY 1",
+    ),
+    Case(
+        "lookup_in_where",
+        "SELECT COUNT(*) FROM ads WHERE LOOKUP(country, 'country_names') = 'France'",
+        "LOOKUP in WHERE becomes an expression filter",
+        duckdb="SELECT COUNT(*) FROM ads JOIN country_names n ON ads.country = n.k WHERE n.v = 'France'",
+    ),
+    Case(
+        "lookup_table",
+        "SELECT k, v FROM lookup.country_names",
+        "a registered lookup is a table in schema lookup",
+        duckdb="SELECT k, v FROM country_names",
+    ),
+]
+
+DIVISION = [
+    Case(
+        "division_guarded_by_where",
+        "SELECT country, SUM(impressions / clicks) AS per_click FROM ads WHERE clicks > 0 GROUP BY country",
+        "long division by zero only fails on rows the filter selects: WHERE clicks > 0 makes it safe",
+        duckdb="SELECT country, SUM(impressions // clicks) AS per_click FROM ads WHERE clicks > 0 GROUP BY country",
+    ),
+    Case(
+        "division_guarded_by_case",
+        "SELECT SUM(CASE WHEN clicks > 0 THEN impressions / clicks ELSE 0 END) AS per_click FROM ads",
+        "a CASE branch that divides by zero on rows that take another branch is no error",
+        duckdb="SELECT SUM(CASE WHEN clicks > 0 THEN impressions // clicks ELSE 0 END) AS per_click FROM ads",
+    ),
+    Case(
+        "division_by_zero_read",
+        "SELECT SUM(impressions / clicks) FROM ads",
+        "a long division by zero on a row the query reads fails, as in Druid",
         duckdb=NO,
         error=True,
     ),
 ]
+
 
 TIME_FUNCTIONS = [
     Case(
@@ -1508,6 +1557,7 @@ CASES: list[Case] = [
     *GROUPING,
     *AGGREGATES,
     *SCALARS,
+    *DIVISION,
     *TIME_FUNCTIONS,
     *SUBQUERIES,
     *MULTI_VALUE,
