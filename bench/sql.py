@@ -14,9 +14,9 @@ What is measured, and why:
   would send for the same report. Before timing, both answers are reduced to the same canonical rows
   and compared (sums and counts exactly; reach, which SQL rounds to a whole number as Druid's
   ``APPROX_COUNT_DISTINCT_DS_HLL`` does, within 1). A mismatch prints MISMATCH and exits with status 1.
-* **Timing**: ``--warmup`` untimed runs of each form, a wait for a quiet machine, then ``--repeat``
-  rounds, each running both forms back to back (alternating which goes first, so drift hits both
-  alike). The SQL time is the whole of ``db.sql``: preparing the text, finding its plan (planned on
+* **Timing**: ``--warmup`` untimed runs of each form, a wait for a quiet machine, a full garbage
+  collection, then at least ``--repeat`` rounds, and more until they have taken ``--min-seconds``,
+  each running both forms back to back (alternating which goes first, so drift hits both alike). The SQL time is the whole of ``db.sql``: preparing the text, finding its plan (planned on
   the first run; later runs reuse the plan kept by the engine's plan cache, checked against the
   catalog, never a result), running the native queries and turning their results into rows. Three
   more timings show where the overhead goes: parsing and planning the statement without the cache
@@ -37,6 +37,7 @@ Run ``.venv/bin/python bench/sql.py`` (20M events, as bench/query.py) or ``--qui
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -67,6 +68,7 @@ from query import DataKey, derive_workload, parquet_file, prepare_duckdb, prepar
 from query_workload import SUMS, BenchQuery, Workload, build_queries, interval, sql_time, to_ms
 
 TARGET_RATIO = 1.20  # SQL's median over native's, for every query
+MAX_ROUNDS = 1000  # of native and SQL per query, however fast they are
 IN_LIST_SIZE = 10_000
 DISTURBED_CPU_SHARE = 0.1  # other processes used over a tenth of the machine meanwhile
 
@@ -307,6 +309,7 @@ class Measurement:
             "explainMedianMs": self.explain_ms,
             "plannedNativeMedianMs": self.planned_ms,
             "ratio": self.ratio,
+            "rounds": len(self.native),
             "target": TARGET_RATIO,
             "pass": self.passed,
             "nativeRunsMs": [s * 1000 for s in self.native],
@@ -329,11 +332,20 @@ def _seconds(fn: Callable[[], Any]) -> float:
 
 
 def measure(
-    db: Database, case: SqlCase, warmup: int, repeat: int, wait_idle: float, retries: int
+    db: Database,
+    case: SqlCase,
+    warmup: int,
+    repeat: int,
+    min_seconds: float,
+    wait_idle: float,
+    retries: int,
 ) -> Measurement:
-    """Warm-up runs, then ``repeat`` rounds of native and SQL back to back (alternating the order), then
-    EXPLAIN alone and the native query SQL planned (when it is one) run directly; disturbed attempts
-    are taken again, keeping the least disturbed."""
+    """Warm-up runs, then rounds of native and SQL back to back (alternating the order): ``repeat`` of
+    them, and more while they have taken less than ``min_seconds`` (a 2 ms query needs hundreds of
+    rounds before a moment of load elsewhere stops deciding its median); each round also runs the
+    native query SQL planned (when it is one) directly. Then, as many times each, the uncached plan
+    and EXPLAIN: apart from the rounds, so that the garbage planning leaves is not collected inside a
+    timed run. Disturbed attempts are taken again, keeping the least disturbed."""
     natives = db.sql(case.sql).native
     # The plan's own native query, without the statement's ids (each run is a new query).
     planned = (
@@ -373,19 +385,23 @@ def measure(
         m = Measurement(case, idle_before=wait_for_idle(wait_idle), explain_error=explain_error)
         meter = ProcessMeter({os.getpid(): "bench"})
         meter.start()
+        gc.collect()  # start both forms from the same clean heap
         start = time.perf_counter()
-        for i in range(repeat):
-            if i % 2 == 0:
+        rounds = 0
+        while rounds < repeat or (time.perf_counter() - start < min_seconds and rounds < MAX_ROUNDS):
+            if rounds % 2 == 0:
                 m.native.append(_seconds(run_native))
                 m.sql.append(_seconds(run_sql))
             else:
                 m.sql.append(_seconds(run_sql))
                 m.native.append(_seconds(run_native))
+            if planned is not None:
+                m.planned.append(_seconds(run_planned))
+            rounds += 1
+        for _ in range(rounds):
             m.plan.append(_seconds(run_plan))
             if explain_error is None:
                 m.explain.append(_seconds(run_explain))
-            if planned is not None:
-                m.planned.append(_seconds(run_planned))
         m.wall_seconds = time.perf_counter() - start
         m.other_cpu_seconds = meter.stop().other_cpu_seconds
         if best is None or m.other_cpu_seconds < best.other_cpu_seconds:
@@ -408,7 +424,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--rows", type=int, default=20_000_000, help="generated events (default 20,000,000)")
     p.add_argument("--days", type=int, default=30, help="days the events span (default 30, at least 7)")
     p.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
-    p.add_argument("--repeat", type=int, default=15, help="timed rounds per query (default 15)")
+    p.add_argument("--repeat", type=int, default=15, help="timed rounds per query, at least (default 15)")
+    p.add_argument(
+        "--min-seconds",
+        type=float,
+        default=1.0,
+        help="more rounds while a query's rounds took less than this (default 1.0)",
+    )
     p.add_argument("--warmup", type=int, default=3, help="untimed runs of each form before them (default 3)")
     p.add_argument(
         "--threads", type=int, default=2, help="DuckDB threads when deriving the workload (default 2)"
@@ -428,7 +450,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="smoke test: 2,000,000 rows, 1 warm-up, 5 rounds")
     args = p.parse_args(argv)
     if args.quick:
-        args.rows, args.warmup, args.repeat = 2_000_000, 1, 5
+        args.rows, args.warmup, args.repeat, args.min_seconds = 2_000_000, 1, 5, 0.5
     if args.days < 7 or args.rows < 1 or args.repeat < 1 or args.warmup < 0:
         p.error("--days must be at least 7, --rows and --repeat at least 1, --warmup at least 0")
     return args
@@ -475,7 +497,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 mismatches.append(f"{case.key}: {difference}")
         if not mismatches:
             for case in cases:
-                m = measure(db, case, args.warmup, args.repeat, args.wait_idle, args.retries)
+                m = measure(
+                    db, case, args.warmup, args.repeat, args.min_seconds, args.wait_idle, args.retries
+                )
                 measurements.append(m)
                 console.log(
                     f"{case.key:<18} native {_ms(m.native_ms):>8} ms  SQL {_ms(m.sql_ms):>8} ms  "
@@ -488,6 +512,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "days": args.days,
         "seed": args.seed,
         "repeat": args.repeat,
+        "minSeconds": args.min_seconds,
         "warmup": args.warmup,
         "targetRatio": TARGET_RATIO,
         "inListSize": IN_LIST_SIZE,
@@ -534,7 +559,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ],
         rows,
         caption=(
-            f"medians over {args.repeat} rounds (native and SQL back to back) after {args.warmup} warm-up(s); "
+            f"medians over at least {args.repeat} rounds and {args.min_seconds:g} s per query (native and SQL "
+            f"back to back) after {args.warmup} warm-up(s); "
             "SQL = plan (cached after the first run) + run + rows; plan = parse + plan without the cache; "
             "EXPLAIN = the cached plan rendered, nothing run; planned native = the native query SQL "
             "planned, sent as native JSON (differs from the native column when the plan differs from the "
