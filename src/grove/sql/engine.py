@@ -35,6 +35,7 @@ from grove.query.runner import QueryRunner
 from grove.sql import operand as T
 from grove.sql.catalog import Catalog, Table
 from grove.sql.context import PlannerContext
+from grove.sql.dialect import Calcite
 from grove.sql.errors import SqlError, SqlParseError, SqlUnsupported
 from grove.sql.planner import Node, Planner, explain_rows
 from grove.sql.result import SqlResult
@@ -49,7 +50,7 @@ _QUERY_IDS = frozenset(("sqlQueryId", "queryId"))  # new for every statement: no
 @lru_cache(maxsize=512)
 def _parse(text: str) -> exp.Expression:
     try:
-        statements = sqlglot.parse(text, read="druid")
+        statements = sqlglot.parse(text, dialect=Calcite)
     except ParseError as e:
         raise SqlParseError(_parse_message(e)) from None
     except TokenError as e:

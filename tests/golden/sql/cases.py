@@ -526,8 +526,18 @@ NULLS = [
         "null in arithmetic, CONCAT and UPPER; COALESCE and NULLIF",
         duckdb="SELECT age + 1, country || 'x', COALESCE(country, 'none'), NULLIF('', ''), UPPER(NULL) FROM ads WHERE age IS NULL AND country IS NULL",
     ),
-    # No case for ``x > 5 IS NOT TRUE`` (or ``x = 5 IS NULL``) without parentheses: sqlglot binds IS
-    # tighter than the comparison, reading ``x > (5 IS NOT TRUE)``; Calcite reads ``(x > 5) IS NOT TRUE``.
+    Case(
+        "nulls_is_not_true_precedence",
+        "SELECT COUNT(*) FROM ads WHERE bid * 2 > 5 IS NOT TRUE",
+        "IS NOT TRUE binds more loosely than a comparison, as in Calcite: (bid * 2 > 5) IS NOT TRUE",
+        duckdb="SELECT COUNT(*) FROM ads WHERE (bid * 2 > 5) IS NOT TRUE",
+    ),
+    Case(
+        "nulls_comparison_is_null_precedence",
+        "SELECT COUNT(*) FROM ads WHERE country = 'US' IS NULL",
+        "a comparison IS NULL is null exactly where an operand is: (country = 'US') IS NULL",
+        duckdb="SELECT COUNT(*) FROM ads WHERE (country = 'US') IS NULL",
+    ),
     Case(
         "nulls_sum_of_nullable",
         "SELECT device, SUM(spend), AVG(bid), COUNT(spend) FROM ads GROUP BY device",
@@ -1037,6 +1047,13 @@ SCALARS = [
 ]
 
 DIVISION = [
+    Case(
+        "division_div_function",
+        "SELECT DIV(impressions, 7) AS d, impressions FROM ads WHERE impressions IS NOT NULL ORDER BY __time LIMIT 5",
+        "DIV is Druid's integer-division function, not MySQL's operator",
+        duckdb="SELECT impressions // 7 AS d, impressions FROM ads WHERE impressions IS NOT NULL ORDER BY __time LIMIT 5",
+        ordered=True,
+    ),
     Case(
         "division_guarded_by_where",
         "SELECT country, SUM(impressions / clicks) AS per_click FROM ads WHERE clicks > 0 GROUP BY country",
