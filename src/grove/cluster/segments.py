@@ -68,6 +68,11 @@ class SegmentCache:
                 self._open.popitem(last=False)
         return seg
 
+    def is_open(self, descriptor: SegmentDescriptor) -> bool:
+        """Whether :meth:`open` would answer at once (the segment is mapped already)."""
+        with self._lock:
+            return str(descriptor.id) in self._open
+
     def drop(self, keep: set[str]) -> None:
         """Forget open segments that are no longer used."""
         with self._lock:
@@ -128,5 +133,6 @@ class TimelineSegmentSource:
         for iv in intervals:
             for entry in timeline.lookup(iv):
                 for seg in entry.segments:
-                    refs.append(SegmentRef(seg, entry.interval, functools.partial(self.cache.open, seg)))
+                    opener = functools.partial(self.cache.open, seg)
+                    refs.append(SegmentRef(seg, entry.interval, opener, self.cache.is_open(seg)))
         return refs

@@ -38,6 +38,8 @@ class SegmentRef:
     descriptor: SegmentDescriptor | None
     visible: Interval
     open: Callable[[], Segment]
+    #: opening is instant (the segment is in memory or already mapped), not a pull from deep storage
+    ready: bool = False
 
 
 class SegmentSource(Protocol):
@@ -55,6 +57,8 @@ _POLL_SECONDS = 0.05
 
 _MIN_SPLIT_ROWS = 131_072  # rows below which a segment is not worth splitting across threads
 _INLINE_ROWS = 200_000  # total rows below which a query runs on the calling thread
+# Work left after the first unit (estimated from its time) below which the rest runs here too.
+_INLINE_SECONDS = 0.003
 
 
 class _Cancelled(Exception):
@@ -182,25 +186,55 @@ class QueryRunner:
                 [toolchest.merge(query, partials)] if toolchest.splittable and len(partials) > 1 else partials
             )
 
-        units = self._units(toolchest, refs)
-        if self._small(refs):
-            # A handful of small segments: handing them to threads costs more than it saves.
+        def here(batch: list[tuple[SegmentRef, int, int]]) -> Any:
             try:
-                partials = work(units)
+                return work(batch)
             except _Cancelled:
                 if deadline is not None and time.monotonic() >= deadline:
                     raise QueryTimeout(
                         f"Query [{query.query_id or 'unnamed'}] timed out after [{timeout}] ms"
                     ) from None
                 raise QueryCancelled(f"Query [{query.query_id or 'unnamed'}] was cancelled") from None
-            return self._finish(toolchest, query, partials, deadline, timeout)
+
+        units = self._units(toolchest, refs)
+        if self._small(refs):
+            # A handful of small segments: handing them to threads costs more than it saves.
+            return self._finish(toolchest, query, here(units), deadline, timeout)
+        # The first unit runs here and is timed: when units are cheap (an index picks a few rows of
+        # big segments, as for one advertiser's report), the rest run here too, since handing them
+        # to threads would cost more than it saves.
+        # The first unit runs alone and is timed: when units are cheap (an index picks a few rows of
+        # big segments, as for one advertiser's report), the rest run on this thread, since handing
+        # them to threads would cost more than it saves. A first segment that must be loaded first runs
+        # on a pool thread, so that a cancel or timeout is noticed even while it loads.
+        started = time.perf_counter()
+        if units[0][0].ready:
+            first = here(units[:1])
+        else:
+            first = self._gather(query, [self._submit(work, units[:1])], cancel, deadline, timeout)
+        if (time.perf_counter() - started) * (len(units) - 1) <= _INLINE_SECONDS:
+            return self._finish(toolchest, query, first + here(units[1:]), deadline, timeout)
+        units = units[1:]
         tasks = min(self._threads, len(units))
-        batches = [units[i::tasks] for i in range(tasks)]
-        futures: list[Future[Any]] = [
-            self._pool.submit(contextvars.copy_context().run, work, batch) for batch in batches
-        ]
+        futures = [self._submit(work, units[i::tasks]) for i in range(tasks)]
+        partials = first + self._gather(query, futures, cancel, deadline, timeout)
+        return self._finish(toolchest, query, partials, deadline, timeout)
+
+    def _submit(self, work: Callable[[list[Any]], Any], batch: list[Any]) -> Future[Any]:
+        # In a copy of this thread's context, so the query's lookups are active in the pool thread.
+        return self._pool.submit(contextvars.copy_context().run, work, batch)
+
+    def _gather(
+        self,
+        query: BaseQuery,
+        futures: list[Future[Any]],
+        cancel: threading.Event,
+        deadline: float | None,
+        timeout: int,
+    ) -> list[Any]:
+        """The partial results of ``futures``, waking up now and then so that a cancel or the deadline
+        stops the query even while segments still run (the error of a failed unit is raised)."""
         while True:
-            # Wake up now and then, so that a cancel stops the query even while segments still run.
             remaining = None if deadline is None else max(deadline - time.monotonic(), 0)
             step = _POLL_SECONDS if remaining is None else min(remaining, _POLL_SECONDS)
             done, pending = wait(futures, timeout=step, return_when=FIRST_EXCEPTION)
@@ -223,8 +257,7 @@ class QueryRunner:
             if deadline is not None and time.monotonic() >= deadline:
                 raise QueryTimeout(f"Query [{query.query_id or 'unnamed'}] timed out after [{timeout}] ms")
             raise QueryCancelled(f"Query [{query.query_id or 'unnamed'}] was cancelled")
-        partials = [p for f in futures for p in f.result()]
-        return self._finish(toolchest, query, partials, deadline, timeout)
+        return [p for f in futures for p in f.result()]
 
     def _finish(
         self,

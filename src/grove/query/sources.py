@@ -27,7 +27,7 @@ class StaticSegmentSource:
             for iv in intervals:
                 part = iv.intersect(seg.info.interval)
                 if part is not None:
-                    refs.append(SegmentRef(None, part, functools.partial(_same, seg)))
+                    refs.append(SegmentRef(None, part, functools.partial(_same, seg), ready=True))
         return refs
 
 
