@@ -150,10 +150,11 @@ def test_already_sorted_and_distinct_blocks_are_returned_as_is() -> None:
     assert sort_rows(empty, rollup=True).num_rows == 0
 
 
-def test_row_keys_survive_overflowing_key_products() -> None:
+@pytest.mark.parametrize(("n", "times"), [(6000, 3000), (40_000, 10**9)])
+def test_row_keys_survive_overflowing_key_products(n: int, times: int) -> None:
     # Six dimensions of ~4000 values each: the composite key must be re-densified, not wrap around.
+    # The larger block has nearly unique times, so ranks come from one sort rather than hashing.
     rng = np.random.default_rng(12)
-    n = 6000
     dims = tuple(DimensionDef(f"d{i}") for i in range(6))
     schema = SegmentSchema(dims, (MetricDef("c", "long", "sum"),))
     columns = {}
@@ -163,7 +164,7 @@ def test_row_keys_survive_overflowing_key_products() -> None:
         raw[d.name] = values
         columns[d.name] = encode_strings(pa.array(values))
     columns["c"] = NumericColumn("long", np.ones(n, dtype=np.int64))
-    time = rng.integers(0, 3000, n).astype(np.int64)
+    time = rng.integers(0, times, n).astype(np.int64)
     block = RowBlock(schema, time, columns)
     keys = row_keys(block)
     tuples = [(int(time[i]), *(raw[d.name][i] for d in dims)) for i in range(n)]

@@ -22,12 +22,22 @@ from grove.segment.sketches import SketchArray, hll_union_groups, theta_union_gr
 _LIMIT = 1 << 62
 
 
+_SAMPLE = 4096
+
+
 def _dense_rank(values: np.ndarray) -> tuple[np.ndarray, int]:
     """Rank of each value among the distinct values (order-preserving), and the number of them.
 
     Hashing first (Arrow's dictionary encoding) and sorting only the distinct values is much faster
-    than sorting every value when values repeat, which is the common case for keys.
+    than sorting every value when values repeat, which is the common case for keys. When a sample
+    says most values are distinct (row times without rollup, composite keys of many dimensions),
+    hashing saves nothing and one sort of all values is cheaper.
     """
+    if len(values) > 4 * _SAMPLE:
+        sample = values[:: len(values) // _SAMPLE]
+        if len(np.unique(sample)) > len(sample) // 2:
+            distinct, inverse = np.unique(values, return_inverse=True)
+            return inverse.reshape(-1).astype(np.int64, copy=False), len(distinct)
     encoded = pc.dictionary_encode(pa.array(values))
     distinct = encoded.dictionary.to_numpy(zero_copy_only=False)
     rank = np.empty(len(distinct), dtype=np.int64)
