@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import re
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def _quickstart(home: Path) -> subprocess.CompletedProcess[str]:
@@ -36,3 +48,55 @@ def test_quickstart_generates_ingests_and_queries(tmp_path: Path) -> None:
     assert second.returncode == 0, second.stderr
     assert "already ingested" in second.stdout
     assert "Top 5 advertisers by spend" in second.stdout
+
+
+def test_served_quickstart_prints_examples_that_work(tmp_path: Path) -> None:
+    """The curl commands quickstart prints (native and SQL) answer against the server it starts."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "grove.cli.main",
+            "--home",
+            str(tmp_path),
+            "quickstart",
+            "--rows",
+            "20000",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines: list[str] = []
+        deadline = time.monotonic() + 240
+        while not any(line.startswith("API docs:") for line in lines):
+            assert time.monotonic() < deadline, "".join(lines)
+            line = proc.stdout.readline()
+            assert line, "quickstart ended early:\n" + "".join(lines)
+            lines.append(line)
+        commands = [line.strip() for line in lines if line.startswith("curl ")]
+        assert len(commands) == 2, lines
+        for command in commands:
+            found = re.fullmatch(r"curl -s -X POST -H '[^']*' '([^']+)' -d '(.+)'", command)
+            assert found is not None, command
+            url, body = found.groups()
+            answer = httpx.post(url, content=body, headers={"Content-Type": "application/json"}, timeout=60)
+            assert answer.status_code == 200, answer.text
+            assert answer.json(), command
+        top = httpx.post(
+            f"http://localhost:{port}/druid/v2/sql/",
+            json={"query": "SELECT SUM(clicks) FROM ads", "resultFormat": "array"},
+            timeout=60,
+        ).json()
+        by_country = httpx.post(
+            url, content=body, headers={"Content-Type": "application/json"}, timeout=60
+        ).json()
+        assert sum(r["clicks"] for r in by_country) <= top[0][0]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)

@@ -116,6 +116,18 @@ def print_examples(host: str, port: int) -> None:
         markup=False,
         soft_wrap=True,
     )
+    sql = json.dumps(
+        {
+            "query": "SELECT country, SUM(clicks) AS clicks, APPROX_COUNT_DISTINCT_DS_HLL(reach) AS reach "
+            "FROM ads GROUP BY country ORDER BY clicks DESC LIMIT 5"
+        }
+    )
+    console.print("\n# the same in Druid SQL:", markup=False)
+    console.print(
+        f"curl -s -X POST -H 'Content-Type: application/json' '{url}/druid/v2/sql/' -d '{sql}'",
+        markup=False,
+        soft_wrap=True,
+    )
     console.print(
         f"""
 # with pydruid (pip install pydruid pandas):
