@@ -8,6 +8,7 @@ expression layer, not here). Families that differ only in value type share one m
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any, Literal
 
 from pydantic import field_validator, model_validator
@@ -33,6 +34,7 @@ ValueType = Literal["long", "double", "float", "string"]
 _VALUE_TYPES: tuple[ValueType, ...] = ("long", "double", "float", "string")
 
 
+@functools.cache
 def _split(type_name: str) -> tuple[ValueType, str]:
     """``"longSum"`` → ``("long", "sum")``."""
     for value_type in _VALUE_TYPES:

@@ -79,9 +79,9 @@ class TimeseriesToolchest(Toolchest[TimeseriesQuery]):
         return aggs, plan_query(query, [], aggs)
 
     def merge(self, query: TimeseriesQuery, partials: Sequence[TimeseriesPartial]) -> TimeseriesPartial:
-        aggs = build_aggregations(query.aggregations)
         if len(partials) == 1:
             return partials[0]
+        aggs = build_aggregations(query.aggregations)
         if not partials:
             return TimeseriesPartial(np.zeros(0, np.int64), [a.empty(0) for a in aggs], np.zeros(0, bool))
         buckets = np.unique(np.concatenate([p.buckets for p in partials]))
