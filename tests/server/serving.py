@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 import orjson
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data"
@@ -162,6 +163,16 @@ def wait_for_task(client: httpx.Client, task_id: str, timeout: float = 120) -> d
             return status
         assert time.monotonic() < deadline, f"task [{task_id}] still running after {timeout}s"
         time.sleep(0.05)
+
+
+def wait_queryable(client: httpx.Client, datasource: str = "wikipedia", attempts: int = 200) -> None:
+    """Poll the broker until ``datasource`` is listed (published segments are picked up within a poll
+    period); fails the test when it never shows up."""
+    for _ in range(attempts):
+        if datasource in client.get("/druid/v2/datasources").json():
+            return
+        time.sleep(0.05)
+    pytest.fail(f"{datasource} never became queryable")
 
 
 def ingest(client: httpx.Client, spec: dict[str, Any]) -> dict[str, Any]:

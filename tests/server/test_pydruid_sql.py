@@ -10,7 +10,6 @@ Answers are checked against DuckDB over Druid's tutorial file.
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -29,7 +28,7 @@ _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-from serving import DATA, ingest, serving, wikipedia_spec  # noqa: E402
+from serving import DATA, ingest, serving, wait_queryable, wikipedia_spec  # noqa: E402
 
 # pydruid 0.6.9's dialect predates SQLAlchemy 2's names for two hooks; SQLAlchemy warns and carries on.
 pytestmark = [
@@ -45,10 +44,7 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     home = tmp_path_factory.mktemp("pydruid-sql") / "home"
     with serving(home) as base, httpx.Client(base_url=base, timeout=60) as client:
         ingest(client, wikipedia_spec())
-        deadline = time.monotonic() + 10
-        while "wikipedia" not in client.get("/druid/v2/datasources").json():
-            assert time.monotonic() < deadline, "wikipedia never became queryable"
-            time.sleep(0.05)
+        wait_queryable(client)
         yield base
 
 

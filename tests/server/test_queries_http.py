@@ -27,7 +27,7 @@ _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-from serving import ServerProcess, ingest, query, serving, wikipedia_spec  # noqa: E402
+from serving import ServerProcess, ingest, query, serving, wait_queryable, wikipedia_spec  # noqa: E402
 
 ERROR_KEYS = {"error", "errorMessage", "errorClass", "host"}
 DAY = ["2015-09-12/2015-09-13"]
@@ -71,13 +71,6 @@ def refused(response: httpx.Response, status: int, error: str) -> str:
     assert body["error"] == error, body
     message: str = body["errorMessage"]
     return message
-
-
-def wait_queryable(client: httpx.Client) -> None:
-    deadline = time.monotonic() + 10
-    while "wikipedia" not in client.get("/druid/v2/datasources").json():
-        assert time.monotonic() < deadline, "wikipedia never became queryable"
-        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")

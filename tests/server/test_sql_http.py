@@ -27,7 +27,7 @@ _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-from serving import ServerProcess, ingest, query, serving, wikipedia_spec  # noqa: E402
+from serving import ServerProcess, ingest, query, serving, wait_queryable, wikipedia_spec  # noqa: E402
 
 ERROR_KEYS = {"error", "errorMessage", "errorClass", "host"}
 CURL_JSON = {"Content-Type": "application/json", "Accept": "*/*", "User-Agent": "curl/8.5.0"}
@@ -70,13 +70,6 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
         ingest(c, wikipedia_spec())
         wait_queryable(c)
         yield c
-
-
-def wait_queryable(client: httpx.Client) -> None:
-    deadline = time.monotonic() + 10
-    while "wikipedia" not in client.get("/druid/v2/datasources").json():
-        assert time.monotonic() < deadline, "wikipedia never became queryable"
-        time.sleep(0.05)
 
 
 def sql(client: httpx.Client, body: dict[str, Any], path: str = "/druid/v2/sql/") -> httpx.Response:

@@ -11,7 +11,6 @@ topN and the SQL equivalents of the timeseries, groupBy and scan below on this s
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-from serving import DATA, REPO, serving, wait_for_task  # noqa: E402
+from serving import DATA, REPO, serving, wait_for_task, wait_queryable  # noqa: E402
 
 # What ``curl -X POST -H 'Content-Type:application/json' -d @file`` sends.
 CURL_JSON = {"Content-Type": "application/json", "Accept": "*/*", "User-Agent": "curl/8.5.0"}
@@ -50,10 +49,7 @@ def wikipedia(client: httpx.Client) -> str:
     task_id: str = response.json()["task"]
     status = wait_for_task(client, task_id)
     assert status["statusCode"] == "SUCCESS", status
-    deadline = time.monotonic() + 10
-    while "wikipedia" not in client.get("/druid/v2/datasources").json():
-        assert time.monotonic() < deadline, "the tutorial datasource never became queryable"
-        time.sleep(0.05)
+    wait_queryable(client)
     return task_id
 
 
