@@ -21,11 +21,11 @@ import orjson
 import pytest
 
 from grove.errors import InvalidInput
+from grove.query.expression.values import java_double_str
 from grove.sql.formats import (
     RESULT_FORMATS,
     ROWS_PER_CHUNK,
     ResultFormat,
-    java_double,
     render,
     render_bytes,
 )
@@ -229,7 +229,7 @@ def test_csv_values_print_as_java_does() -> None:
     ],
 )
 def test_java_double(value: float, text: str) -> None:
-    assert java_double(value) == text
+    assert java_double_str(value) == text
 
 
 # --- edge cases -------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 from pyroaring import BitMap
 
 from grove.errors import InvalidQuery, Unsupported
+from grove.query.expression.values import java_double_str
 from grove.query.extraction import apply_extraction, search_predicate
 from grove.query.rows import Rows
 from grove.query.spec import filters as F
@@ -218,24 +219,8 @@ def _numeric_as_strings(col: NumericColumn, lo: int, hi: int) -> StringColumn | 
 def _java_doubles(arr: pa.Array) -> pa.Array:
     """Doubles printed as Java prints them (``1.0``, ``1.5``, ``1.0E10``)."""
     encoded = pc.dictionary_encode(arr)
-    texts = [None if v is None else _java_double(v) for v in encoded.dictionary.to_pylist()]
+    texts = [None if v is None else java_double_str(v) for v in encoded.dictionary.to_pylist()]
     return pa.array(texts, pa.large_string()).take(encoded.indices)
-
-
-def _java_double(v: float) -> str:
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "Infinity" if v > 0 else "-Infinity"
-    if v == int(v) and abs(v) < 1e7:
-        return f"{v:.1f}"
-    text = repr(v)
-    if "e" in text:
-        mantissa, exp = text.split("e")
-        if "." not in mantissa:
-            mantissa += ".0"
-        return f"{mantissa}E{int(exp)}"
-    return text
 
 
 # --- value parsing -------------------------------------------------------------------------------

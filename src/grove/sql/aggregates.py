@@ -151,6 +151,8 @@ def lookup(fn: str, args: list[Operand], distinct: bool) -> AggregateFunction:
 
 # --- helpers ------------------------------------------------------------------------------------------
 
+# The native aggregator family of each SQL type (``longSum``, ``doubleFirst``, ``stringAny``...);
+# strings have only the first/last/any family.
 _PREFIX = {
     T.BIGINT: "long",
     T.TIMESTAMP: "long",
@@ -159,6 +161,7 @@ _PREFIX = {
     T.DOUBLE: "double",
     T.FLOAT: "float",
 }
+_FAMILY = {**_PREFIX, T.VARCHAR: "string"}
 
 
 def _numeric_prefix(fn: str, op: Operand) -> str:
@@ -321,17 +324,6 @@ def _theta(call: AggCall, ctx: NativeAggContext) -> NativeAgg:
     if size is not None:
         agg["size"] = size
     return NativeAgg([agg], [])
-
-
-_FAMILY = {
-    T.BIGINT: "long",
-    T.TIMESTAMP: "long",
-    T.DATE: "long",
-    T.BOOLEAN: "long",
-    T.DOUBLE: "double",
-    T.FLOAT: "float",
-    T.VARCHAR: "string",
-}
 
 
 def _first_last(op: str, by: bool = False) -> Callable[[AggCall, NativeAggContext], NativeAgg]:

@@ -30,7 +30,7 @@ class Scope(Protocol):
         ...
 
 
-_COMPARISONS: dict[type[exp.Expression], str] = {
+COMPARISONS: dict[type[exp.Expression], str] = {
     exp.EQ: "==",
     exp.NEQ: "!=",
     exp.GT: ">",
@@ -105,8 +105,8 @@ class Translator:
             return Operand("1" if node.this else "0", T.BOOLEAN, value=bool(node.this))
         if kind is exp.Column:
             raise SqlError(f"Column '{node.name}' not found in any table")
-        if kind in _COMPARISONS:
-            return self.compare(node.this, _COMPARISONS[kind], node.expression)
+        if kind in COMPARISONS:
+            return self.compare(node.this, COMPARISONS[kind], node.expression)
         if kind in _ARITHMETIC:
             return self._arithmetic(node, _ARITHMETIC[kind])
         if kind is exp.DPipe:

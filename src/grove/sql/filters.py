@@ -15,8 +15,9 @@ from typing import Any
 from sqlglot import exp
 
 from grove.sql import operand as T
-from grove.sql.expressions import Translator, coerce_pair, coerce_value
+from grove.sql.expressions import COMPARISONS, Translator, coerce_pair, coerce_value
 from grove.sql.operand import Operand
+from grove.sql.tree import flatten
 
 TRUE: dict[str, Any] = {"type": "true"}
 FALSE: dict[str, Any] = {"type": "false"}
@@ -61,7 +62,7 @@ class FilterBuilder:
             node = node.this
         kind = type(node)
         if kind is exp.And or kind is exp.Or:
-            fields = [self._build(n) for n in _flatten(node, kind)]
+            fields = [self._build(n) for n in flatten(node, kind)]
             return {"type": "and" if kind is exp.And else "or", "fields": fields}
         if kind is exp.Not:
             return {"type": "not", "field": self._build(node.this)}
@@ -105,13 +106,13 @@ class FilterBuilder:
         if left.is_constant and not right.is_constant:
             left, right, op = right, left, _FLIPPED[op]
         if not right.is_constant or left.is_constant:
-            return self._expression(self.tr.compare(node.this, _SYMBOLS[op], node.expression))
+            return self._expression(self.tr.compare(node.this, COMPARISONS[op], node.expression))
         value = right.constant()
         if value is None:
             return UNKNOWN
         column = self._column(left)
         if column is None:
-            return self._expression(self.tr.compare(node.this, _SYMBOLS[op], node.expression))
+            return self._expression(self.tr.compare(node.this, COMPARISONS[op], node.expression))
         match_type, match = _match(value, left.type)
         if op is exp.EQ or op is exp.NEQ:
             eq = _equality(column, match_type, match)
@@ -188,31 +189,6 @@ class FilterBuilder:
         if escape is not None:
             out["escape"] = escape.constant()
         return {"type": "not", "field": out} if node.args.get("negate") else out
-
-
-_SYMBOLS: dict[type[exp.Expression], str] = {
-    exp.EQ: "==",
-    exp.NEQ: "!=",
-    exp.GT: ">",
-    exp.GTE: ">=",
-    exp.LT: "<",
-    exp.LTE: "<=",
-}
-
-
-def _flatten(node: exp.Expression, kind: type[exp.Expression]) -> list[exp.Expression]:
-    out: list[exp.Expression] = []
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        while isinstance(item, exp.Paren) and isinstance(item.this, kind):
-            item = item.this
-        if isinstance(item, kind):
-            stack.append(item.expression)
-            stack.append(item.this)
-        else:
-            out.append(item)
-    return out
 
 
 def _equality(column: str, match_type: str, match: Any) -> dict[str, Any]:

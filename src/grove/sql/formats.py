@@ -23,16 +23,15 @@ writers produce them (``sql/src/main/java/org/apache/druid/sql/http/*Writer.java
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import orjson
 
 from grove.errors import InvalidInput
+from grove.query.expression.values import java_double_str
 from grove.sql.result import SqlResult
 
 OBJECT = "object"
@@ -246,27 +245,5 @@ def _csv_text(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return java_double(value)
+        return java_double_str(value)
     return orjson.dumps(value, option=_JSON_OPTIONS).decode()
-
-
-def java_double(x: float) -> str:
-    """Java's ``Double.toString``: ``1.0``, ``0.25``, ``1.5E10``, ``1.0E-5``, ``NaN``, ``Infinity``.
-
-    Decimal notation from 10^-3 up to 10^7, computerized scientific notation outside it, always with a
-    digit after the point, and the shortest digits that read back as the same double.
-    """
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "Infinity" if x > 0 else "-Infinity"
-    if x == 0:
-        return "-0.0" if math.copysign(1.0, x) < 0 else "0.0"
-    if 1e-3 <= abs(x) < 1e7:
-        text = repr(x)  # Python writes this range in decimal notation, with ".0" when integral
-        return text if "." in text else text + ".0"
-    sign, digits, exponent = Decimal(repr(x)).as_tuple()
-    assert isinstance(exponent, int)
-    text = "".join(map(str, digits)).rstrip("0") or "0"
-    power = exponent + len(digits) - 1
-    return ("-" if sign else "") + text[0] + "." + (text[1:] or "0") + "E" + str(power)

@@ -20,8 +20,10 @@ from grove.common.intervals import Interval
 from grove.common.period import Period
 from grove.common.time import MAX_INSTANT, MIN_INSTANT, format_timestamp, parse_timestamp, zone
 from grove.errors import InvalidInput
+from grove.query.expression.time_functions import EXTRACT_UNITS as NATIVE_EXTRACT_UNITS
 from grove.sql.errors import SqlError
 from grove.sql.text import IN_LIST_PREFIX
+from grove.sql.tree import flatten
 
 TIME = "__time"
 
@@ -42,28 +44,8 @@ UNIT_PERIODS = {
     "MILLENNIUM": "P1000Y",
 }
 
-EXTRACT_UNITS = frozenset(
-    {
-        "EPOCH",
-        "MICROSECOND",
-        "MILLISECOND",
-        "SECOND",
-        "MINUTE",
-        "HOUR",
-        "DAY",
-        "DOW",
-        "ISODOW",
-        "DOY",
-        "WEEK",
-        "MONTH",
-        "QUARTER",
-        "YEAR",
-        "ISOYEAR",
-        "DECADE",
-        "CENTURY",
-        "MILLENNIUM",
-    }
-)
+# The units TIME_EXTRACT/EXTRACT take are those of Druid's native ``timestamp_extract``.
+EXTRACT_UNITS = frozenset(NATIVE_EXTRACT_UNITS)
 
 # Fixed-length interval units in milliseconds; MONTH and YEAR are counted in months.
 INTERVAL_MILLIS = {
@@ -215,7 +197,7 @@ def split_time_conditions(
 
 
 def _conjuncts(node: exp.Expression) -> list[exp.Expression]:
-    return _flatten(node, exp.And)
+    return flatten(node, exp.And)
 
 
 _FLIP: dict[type[exp.Expression], type[exp.Expression]] = {
@@ -234,7 +216,7 @@ def _ranges(node: exp.Expression, value: TimeValue, key: IsTime) -> IntervalSet 
     if isinstance(node, exp.And | exp.Or):
         # A chain of thousands of ORs (one per hour of a report) is walked without recursing on it.
         out: IntervalSet | None = None
-        for operand in _flatten(node, type(node)):
+        for operand in flatten(node, type(node)):
             found = _ranges(operand, value, key)
             if found is None:
                 return None
@@ -288,22 +270,6 @@ def _ranges(node: exp.Expression, value: TimeValue, key: IsTime) -> IntervalSet 
             return None
         return _compare(subject, op, t)
     return None
-
-
-def _flatten(node: exp.Expression, kind: type[exp.Expression]) -> list[exp.Expression]:
-    """The operands of a nested chain of ``kind`` (And or Or), parentheses removed, left to right."""
-    out: list[exp.Expression] = []
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        while isinstance(item, exp.Paren):
-            item = item.this
-        if isinstance(item, kind):
-            stack.append(item.expression)
-            stack.append(item.this)
-        else:
-            out.append(item)
-    return out
 
 
 def _compare(subject: Any, op: type[exp.Expression], t: int) -> IntervalSet:
