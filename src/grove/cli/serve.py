@@ -7,6 +7,7 @@ finish, running tasks are stopped and recorded as failed, and the metadata store
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import signal
 from collections.abc import Callable
@@ -23,7 +24,17 @@ _GRACE_S = 30
 
 def serve(config: Config, on_ready: Callable[[EmbeddedNode], None] | None = None) -> int:
     node = EmbeddedNode(config)
-    app = create_app(node, on_ready=on_ready, grace_s=_GRACE_S)
+
+    def ready(node: EmbeddedNode) -> None:
+        # Everything loaded so far (modules, the timeline, the app) lives as long as the server: move
+        # it out of the collector's reach, so that a full collection walks only what queries create
+        # (it would otherwise walk ~200,000 objects, tens of milliseconds, every few big answers).
+        gc.collect()
+        gc.freeze()
+        if on_ready is not None:
+            on_ready(node)
+
+    app = create_app(node, on_ready=ready, grace_s=_GRACE_S)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     server = uvicorn.Server(
         uvicorn.Config(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -135,11 +136,28 @@ def _rank(key: np.ndarray) -> np.ndarray:
     return inverse.astype(np.int64)
 
 
-def json_rows(columns: dict[str, list[Any]], n: int) -> list[dict[str, Any]]:
-    names = list(columns)
-    values = [columns[k] for k in names]
-    return (
-        [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
-        if names
-        else [{} for _ in range(n)]
-    )
+def records(
+    names: Sequence[str], columns: Sequence[Sequence[Any]], stamps: Sequence[str] | None = None
+) -> list[Any]:
+    """Result rows from per-column values: a dict per row (``names`` to values), or with ``stamps``
+    groupBy's ``{"version": "v1", "timestamp": stamp, "event": {...}}`` per row."""
+    make = _record_maker(tuple(names), stamps is not None)
+    if stamps is not None:
+        return list(map(make, stamps, *columns))
+    if not names:
+        return []
+    return list(map(make, *columns))
+
+
+@functools.lru_cache(maxsize=256)
+def _record_maker(names: tuple[str, ...], grouped: bool) -> Callable[..., Any]:
+    """A function building one row from its values, compiled once per list of names: a dict display
+    builds rows about twice as fast as ``dict(zip(names, row))`` over zipped tuples. Names enter the
+    source only as ``repr`` literals, so any output name is safe."""
+    params = [f"v{i}" for i in range(len(names))]
+    event = "{" + ", ".join(f"{name!r}: {p}" for name, p in zip(names, params, strict=True)) + "}"
+    if grouped:
+        source = f"lambda ts, {', '.join(params)}: {{'version': 'v1', 'timestamp': ts, 'event': {event}}}"
+    else:
+        source = f"lambda {', '.join(params)}: {event}"
+    return cast(Callable[..., Any], eval(compile(source, "<grove result row>", "eval"), {}))

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from grove.common.gcpause import gc_paused
 from grove.common.intervals import Interval
 from grove.common.models import parse_model
 from grove.errors import GroveError, InvalidInput, InvalidQuery, NotFound, QueryCancelled, QueryTimeout
@@ -200,9 +201,6 @@ class QueryRunner:
         if self._small(refs):
             # A handful of small segments: handing them to threads costs more than it saves.
             return self._finish(toolchest, query, here(units), deadline, timeout)
-        # The first unit runs here and is timed: when units are cheap (an index picks a few rows of
-        # big segments, as for one advertiser's report), the rest run here too, since handing them
-        # to threads would cost more than it saves.
         # The first unit runs alone and is timed: when units are cheap (an index picks a few rows of
         # big segments, as for one advertiser's report), the rest run on this thread, since handing
         # them to threads would cost more than it saves. A first segment that must be loaded first runs
@@ -270,7 +268,8 @@ class QueryRunner:
         merged = toolchest.merge(query, partials) if partials else toolchest.empty(query)
         if deadline is not None and time.monotonic() > deadline:
             raise QueryTimeout(f"Query [{query.query_id or 'unnamed'}] timed out after [{timeout}] ms")
-        return toolchest.finalize(query, merged)
+        with gc_paused():
+            return toolchest.finalize(query, merged)
 
     def _small(self, refs: list[SegmentRef]) -> bool:
         """Whether a query reads so little that it should run on the calling thread."""

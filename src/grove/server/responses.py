@@ -7,10 +7,11 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
+from grove.common.jsonout import dumps
+
 
 def json_response(
     value: Any, *, status: int = 200, pretty: bool = False, headers: dict[str, str] | None = None
 ) -> Response:
-    option = orjson.OPT_INDENT_2 if pretty else 0
-    body = orjson.dumps(value, option=option | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+    body = dumps(value, orjson.OPT_INDENT_2 if pretty else 0)
     return Response(body, status_code=status, media_type="application/json", headers=headers)

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from grove.common.jsonout import dumps
 from grove.errors import InvalidInput
 from grove.query.expression.values import java_double_str
 from grove.sql.result import SqlResult
@@ -50,7 +51,6 @@ CONTENT_TYPES = {
 }
 
 ROWS_PER_CHUNK = 1024
-_JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 _BY_LOWER = {name.lower(): name for name in RESULT_FORMATS}
 
 
@@ -156,13 +156,13 @@ def _json_pieces(result: SqlResult, fmt: ResultFormat, *, objects: bool, lines: 
             yield (b"\n" if lines else b",").join(encoded)
             continue
         if lines:
-            yield b"\n".join(orjson.dumps(v, option=_JSON_OPTIONS) for v in values)
+            yield b"\n".join(dumps(v) for v in values)
         else:
-            yield orjson.dumps(values, option=_JSON_OPTIONS)[1:-1]
+            yield dumps(values)[1:-1]
 
 
 def _object_with_repeats(keys: list[bytes], row: Sequence[Any]) -> bytes:
-    fields = (k + orjson.dumps(v, option=_JSON_OPTIONS) for k, v in zip(keys, row, strict=False))
+    fields = (k + dumps(v) for k, v in zip(keys, row, strict=False))
     return b"{" + b",".join(fields) + b"}"
 
 
@@ -246,4 +246,4 @@ def _csv_text(value: Any) -> str:
         return str(value)
     if isinstance(value, float):
         return java_double_str(value)
-    return orjson.dumps(value, option=_JSON_OPTIONS).decode()
+    return dumps(value).decode()

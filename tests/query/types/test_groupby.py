@@ -434,3 +434,47 @@ def test_bad_groupby_names_the_field(run: Run, change: dict[str, Any], path: str
     with pytest.raises(InvalidQuery) as info:
         run(q)
     assert path in str(info.value)
+
+
+# Rows are built by a function compiled per list of output names: any name must come out as written.
+_ODD_NAMES = ["it's", 'say "hi"', "}{", "a\nb", "__import__('os').getcwd()", "naïve ∑"]
+
+
+@pytest.mark.parametrize("name", _ODD_NAMES)
+def test_any_output_name_is_a_plain_key(run: Run, name: str) -> None:
+    result = run(
+        groupby(
+            [{"type": "default", "dimension": "device", "outputName": name}],
+            [{"type": "count", "name": name + "#"}],
+        )
+    )
+    t = totals(lambda r: r["device"])
+    assert sorted(events(result), key=lambda e: nulls_first(e[name])) == [
+        {name: d, name + "#": t[d]["rows"]} for d in sorted(t, key=nulls_first)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"aggregations": [{"type": "count", "name": "device"}]}, "aggregations[0].name"),
+        (
+            {
+                "aggregations": [COUNT],
+                "postAggregations": [{"type": "constant", "name": "rows", "value": 1}],
+            },
+            "postAggregations[0].name",
+        ),
+        (
+            {"dimensions": ["device", {"type": "default", "dimension": "country", "outputName": "device"}]},
+            "dimensions[1].outputName",
+        ),
+    ],
+)
+def test_an_output_name_used_twice_is_refused_naming_the_second(
+    run: Run, extra: dict[str, Any], field: str
+) -> None:
+    query = {**groupby(["device"], [COUNT]), **extra}
+    with pytest.raises(InvalidQuery, match="Duplicate output name") as e:
+        run(query)
+    assert e.value.path == field

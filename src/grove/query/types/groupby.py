@@ -14,15 +14,16 @@ from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
+from pydantic import model_validator
 
 from grove.common.granularity import AllGranularity
-from grove.common.models import GranularityField, NonEmptyStr
+from grove.common.models import GranularityField, NonEmptyStr, spec_error
 from grove.common.time import format_timestamps
 from grove.errors import InvalidQuery
 from grove.query.aggregation import Aggregation, State, build_aggregations
 from grove.query.arrow_source import ArrowColumns
 from grove.query.base import BaseQuery
-from grove.query.common import combine_keyed, data_start, selection_of, stamp, time_buckets
+from grove.query.common import combine_keyed, data_start, records, selection_of, stamp, time_buckets
 from grove.query.expression.values import java_double_strings
 from grove.query.fastpath import FastPlan, plan_query, run_fast
 from grove.query.filters import FilterEngine
@@ -52,6 +53,27 @@ class GroupByQuery(BaseQuery):
     limit_spec: LimitSpec | None = None
     having: HavingSpec | None = None
     subtotals_spec: tuple[tuple[NonEmptyStr, ...], ...] | None = None
+
+    @model_validator(mode="after")
+    def _check_output_names(self) -> GroupByQuery:
+        # Druid refuses a name used twice among dimensions, aggregators and post-aggregators: one column
+        # would silently hide the other in every row.
+        seen: set[str] = set()
+        named = [(f"dimensions[{i}].outputName", d.output_name) for i, d in enumerate(self.dimensions)]
+        named += [
+            (f"aggregations[{i}].name", getattr(a, "name", None)) for i, a in enumerate(self.aggregations)
+        ]
+        named += [
+            (f"postAggregations[{i}].name", getattr(p, "name", None))
+            for i, p in enumerate(self.post_aggregations)
+        ]
+        for field, name in named:
+            if name is None:
+                continue
+            if name in seen:
+                raise spec_error(f"Duplicate output name [{name}]", field=field)
+            seen.add(name)
+        return self
 
 
 @dataclass
@@ -278,15 +300,7 @@ class GroupByToolchest(Toolchest[GroupByQuery]):
             if not isinstance(query.granularity, AllGranularity):
                 picked.insert(0, times[order].tolist())
             return [list(row) for row in zip(*picked, strict=True)] if picked else [[] for _ in order]
-        events = (
-            [dict(zip(names, row, strict=True)) for row in zip(*picked, strict=True)]
-            if names
-            else [{} for _ in order]
-        )
-        return [
-            {"version": "v1", "timestamp": ts, "event": event}
-            for ts, event in zip(stamps, events, strict=True)
-        ]
+        return records(names, picked, stamps)
 
 
 def _reorder(values: list[Any], order: np.ndarray) -> list[Any]:

@@ -31,6 +31,7 @@ from pydantic import BeforeValidator, model_validator
 from grove.common.models import NonEmptyStr, NonNegativeInt, Str, WireModel, spec_error, unsupported
 from grove.errors import Unsupported
 from grove.query.base import BaseQuery, LenientBool
+from grove.query.common import records
 from grove.query.registry import SegmentContext, Toolchest, register
 from grove.query.types.segmentmetadata import segment_id_of
 from grove.query.view import TIME, SegmentView
@@ -377,7 +378,7 @@ def _batches(
     if query.result_format == "compactedList":
         events: list[Any] = [list(row) for row in zip(*values, strict=True)]
     else:
-        events = [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
+        events = records(names, values)
     signature = [
         {"name": c, "type": t} if t is not None else {"name": c} for c, t in zip(names, types, strict=True)
     ]
