@@ -306,3 +306,37 @@ def test_db_query_reports_errors(wikipedia: Any) -> None:
         wikipedia.query(
             {"queryType": "timeseries", "dataSource": "nope", "intervals": ["2015-09-12/2015-09-13"]}
         )
+
+
+# Parsed queries are kept by their JSON without the context: each run must still obey its own context.
+
+
+def test_a_repeated_query_follows_each_runs_context(run: Run) -> None:
+    query = groupby(["device"], [COUNT])
+    plain = run(query)
+    as_arrays = run({**query, "context": {"resultAsArray": True}})
+    assert all(isinstance(r, dict) for r in plain) and all(isinstance(r, list) for r in as_arrays)
+    assert [[r["event"]["device"], r["event"]["rows"]] for r in plain] == as_arrays
+    assert run(query) == plain
+
+
+def test_a_repeated_query_times_out_by_its_own_context(gated: Callable[..., QueryRunner]) -> None:
+    slow = gated(delay=0.05)
+    query = timeseries([COUNT])
+    assert slow.run({**query, "context": {"timeout": 0}})[0]["result"]["rows"] == len(ROWS)
+    with pytest.raises(QueryTimeout):
+        slow.run({**query, "context": {"timeout": 10, "queryId": "second"}})
+
+
+def test_a_bad_query_fails_on_every_run(run: Run) -> None:
+    bad = timeseries([{"type": "longSum", "name": "x"}])
+    for _ in range(2):
+        with pytest.raises(InvalidQuery, match=r"aggregations\[0\]\.fieldName"):
+            run(bad)
+
+
+def test_kept_parses_are_bounded(runner: QueryRunner) -> None:
+    for threshold in range(1, 301):
+        result = runner.run(topn("device", "rows", threshold, [COUNT]))
+        assert len(result[0]["result"]) == min(threshold, len({r["device"] for r in ROWS}))
+    assert len(runner._parsed) <= 256

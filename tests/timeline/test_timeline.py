@@ -255,3 +255,15 @@ def test_random_timelines_match_brute_force() -> None:
             assert all(q.contains(e.interval) for e in got_lookup)
             chunk_keys = {(s.interval, s.version) for s in tl.visible_segments(q)}
             assert chunk_keys == {(iv, v) for (_, _, v, iv) in expected}
+
+
+def test_repeated_lookups_give_the_same_answer_and_callers_cannot_change_it() -> None:
+    dtl = DatasourceTimeline([seg(0, 10, "v1"), seg(4, 6, "v2"), seg(0, 10, "v1", 0, 1, "spend")])
+    first = dtl.lookup(Interval(2, 8))
+    expected = visible(first)
+    first.clear()
+    for _ in range(3):
+        assert visible(dtl.lookup(Interval(2, 8))) == expected
+    assert visible(dtl.lookup(Interval(5, 9))) == [(5, 6, "v2"), (5, 9, "v1"), (6, 9, "v1")]
+    for start in range(2_000):  # more distinct intervals than are kept: answers stay right
+        assert len(dtl.lookup(Interval(start, start + 1))) == (2 if start < 10 else 0)

@@ -24,6 +24,7 @@ from grove.query.runner import SegmentRef
 from grove.segment.format import FILE_NAME, MappedSegment
 from grove.storage.deep import DeepStorage
 from grove.timeline.descriptor import SegmentDescriptor
+from grove.timeline.segment_id import SegmentId
 from grove.timeline.timeline import DatasourceTimeline
 
 _OPEN_SEGMENTS = 4096
@@ -36,7 +37,8 @@ class SegmentCache:
     def __init__(self, deep_storage: DeepStorage, directory: str | Path) -> None:
         self.deep = deep_storage
         self.directory = Path(directory)
-        self._open: OrderedDict[str, MappedSegment] = OrderedDict()
+        # Keyed by SegmentId (hashing it is cheaper than formatting its string form on every query).
+        self._open: OrderedDict[SegmentId, MappedSegment] = OrderedDict()
         self._lock = threading.Lock()
 
     def local_path(self, descriptor: SegmentDescriptor) -> Path:
@@ -46,7 +48,7 @@ class SegmentCache:
         return self.directory / descriptor.datasource / str(descriptor.id) / FILE_NAME
 
     def open(self, descriptor: SegmentDescriptor) -> MappedSegment:
-        key = str(descriptor.id)
+        key = descriptor.id
         with self._lock:
             seg = self._open.get(key)
             if seg is not None:
@@ -71,9 +73,9 @@ class SegmentCache:
     def is_open(self, descriptor: SegmentDescriptor) -> bool:
         """Whether :meth:`open` would answer at once (the segment is mapped already)."""
         with self._lock:
-            return str(descriptor.id) in self._open
+            return descriptor.id in self._open
 
-    def drop(self, keep: set[str]) -> None:
+    def drop(self, keep: set[SegmentId]) -> None:
         """Forget open segments that are no longer used."""
         with self._lock:
             for key in [k for k in self._open if k not in keep]:
@@ -110,7 +112,7 @@ class TimelineSegmentSource:
         with self._lock:
             self._timelines = timelines
             self._version = version
-        self.cache.drop({str(d.id) for segs in by_ds.values() for d in segs})
+        self.cache.drop({d.id for segs in by_ds.values() for d in segs})
 
     def timelines(self) -> dict[str, DatasourceTimeline]:
         # Embedded use checks the metadata's change counter at most every _RECHECK_S, so a burst of

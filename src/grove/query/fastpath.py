@@ -143,6 +143,20 @@ class _DictionarySource:
         return self.col if name == self.name else None
 
 
+def _matching_codes(name: str, column: StringColumn, f: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The codes for which the filter is true, and its lookup table (:func:`_lut`)."""
+    if isinstance(f, F.SelectorFilter) and f.extraction_fn is None:
+        # One value, the most common report filter: its code straight from the dictionary, without
+        # scanning a table as long as the dictionary (tens of thousands of advertisers).
+        code = column.lookup(f.value)
+        hits = np.array([code] if code >= 0 else [], dtype=np.int64)
+        lut = np.zeros(column.cardinality, dtype=np.uint8)
+        lut[hits] = 1
+        return hits, lut
+    lut = _lut(name, column, f)
+    return np.flatnonzero(lut), lut
+
+
 def _lut(name: str, column: StringColumn | None, f: Any) -> np.ndarray:
     """uint8 per code: 1 where the filter is true for rows holding that code."""
     if column is not None and getattr(f, "extraction_fn", None) is None:
@@ -219,11 +233,10 @@ def run_fast(
             continue
         if not isinstance(col, StringColumn) or col.multi_value:
             return None
-        lut = _lut(name, col, f)
-        hits = np.flatnonzero(lut)
+        hits, lut = _matching_codes(name, col, f)
         if len(hits) == 0:
             return _empty(plan, view, granularity, all_groups)
-        if len(hits) == len(lut):
+        if len(hits) == col.cardinality:
             continue
         if name == first_dim and prefix is None and _prefix_pays(segment, view, len(hits)):
             prefix = (col, hits)
@@ -468,9 +481,11 @@ def _bucket_bounds(
         starts.append(iv.start)
         if len(starts) > _MAX_BUCKETS:
             return None, None
-    edges = np.asarray(starts[1:], dtype=np.int64)
-    inner = np.searchsorted(view.segment.time(), edges, side="left")
-    bounds = np.concatenate([[view.lo], np.clip(inner, view.lo, view.hi), [view.hi]]).astype(np.int64)
+    bounds = np.empty(len(starts) + 1, dtype=np.int64)
+    bounds[0], bounds[-1] = view.lo, view.hi
+    if len(starts) > 1:
+        inner = np.searchsorted(view.segment.time(), np.asarray(starts[1:], dtype=np.int64), side="left")
+        np.minimum(np.maximum(inner, view.lo), view.hi, out=bounds[1:-1])
     return np.asarray(starts, dtype=np.int64), bounds
 
 

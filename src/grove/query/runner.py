@@ -13,6 +13,7 @@ import contextvars
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -60,10 +61,27 @@ _MIN_SPLIT_ROWS = 131_072  # rows below which a segment is not worth splitting a
 _INLINE_ROWS = 200_000  # total rows below which a query runs on the calling thread
 # Work left after the first unit (estimated from its time) below which the rest runs here too.
 _INLINE_SECONDS = 0.003
+# Parsing a query (pydantic) costs ~0.25 ms for a small one and more for long IN lists: reports repeat
+# the same queries, so parsed queries are kept, this many of at most this size of JSON each.
+_PARSED_ENTRIES = 256
+_PARSED_KEY_BYTES = 256 * 1024
 
 
 class _Cancelled(Exception):
     pass
+
+
+def _parse_key(data: Mapping[str, Any]) -> bytes | None:
+    """What identifies a query's parse: its JSON without the context, when the context is a plain
+    object (parsing reads nothing from it) and the query is small enough to keep; None otherwise."""
+    context = data.get("context", {})
+    if not isinstance(context, dict):
+        return None
+    try:
+        key = orjson.dumps({k: v for k, v in data.items() if k != "context"})
+    except TypeError:
+        return None
+    return key if len(key) <= _PARSED_KEY_BYTES else None
 
 
 class QueryRunner:
@@ -86,6 +104,8 @@ class QueryRunner:
         )
         self._running: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
+        # Parsed queries by their JSON without the context (see _parse_key), least recently used first.
+        self._parsed: OrderedDict[bytes, tuple[Toolchest[Any], BaseQuery]] = OrderedDict()
 
     def _units(self, toolchest: Toolchest[Any], refs: list[SegmentRef]) -> list[tuple[SegmentRef, int, int]]:
         """Work units: one per segment, or several row ranges of a large segment when there are
@@ -113,8 +133,23 @@ class QueryRunner:
                 raise InvalidQuery(f"Malformed JSON: {e}") from None
         if not isinstance(data, Mapping):
             raise InvalidQuery("A native query must be a JSON object")
+        key = _parse_key(data)
+        if key is not None:
+            with self._lock:
+                hit = self._parsed.get(key)
+                if hit is not None:
+                    self._parsed.move_to_end(key)
+            if hit is not None:
+                # Only the context differs between runs of one query (a fresh queryId each time): a
+                # dict field, copied in without validating the rest again.
+                return hit[0], hit[1].model_copy(update={"context": data.get("context", {})})
         toolchest = toolchest_for(data.get("queryType"))
         query = parse_model(toolchest.model, dict(data), error=InvalidQuery)
+        if key is not None:
+            with self._lock:
+                self._parsed[key] = (toolchest, query)
+                while len(self._parsed) > _PARSED_ENTRIES:
+                    self._parsed.popitem(last=False)
         return toolchest, query
 
     def cancel(self, query_id: str) -> bool:

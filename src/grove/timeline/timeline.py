@@ -22,6 +22,8 @@ from grove.common.intervals import Interval
 from grove.timeline.descriptor import SegmentDescriptor
 from grove.timeline.segment_id import SegmentId
 
+_KEPT_LOOKUPS = 1024  # answers of DatasourceTimeline.lookup kept per timeline
+
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
@@ -164,11 +166,19 @@ class DatasourceTimeline:
         for seg in segments:
             by_ns[seg.namespace].append(seg)
         self.namespaces = {ns: VersionedIntervalTimeline(segs) for ns, segs in sorted(by_ns.items())}
+        self._lookups: dict[Interval, list[TimelineEntry]] = {}
 
     def lookup(self, interval: Interval) -> list[TimelineEntry]:
-        out = [e for tl in self.namespaces.values() for e in tl.lookup(interval)]
-        out.sort(key=lambda e: (e.interval.start, e.chunk.namespace))
-        return out
+        # A timeline never changes once built (a new one replaces it), and reports ask for the same
+        # intervals again and again: answers are kept (a copy is returned, callers may change it).
+        found = self._lookups.get(interval)
+        if found is None:
+            found = [e for tl in self.namespaces.values() for e in tl.lookup(interval)]
+            found.sort(key=lambda e: (e.interval.start, e.chunk.namespace))
+            if len(self._lookups) >= _KEPT_LOOKUPS:
+                self._lookups.clear()
+            self._lookups[interval] = found
+        return list(found)
 
     def overshadowed(self) -> list[SegmentDescriptor]:
         return [s for tl in self.namespaces.values() for s in tl.overshadowed()]
