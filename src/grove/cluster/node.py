@@ -49,9 +49,16 @@ class EmbeddedNode:
 
     def query(self, query: Mapping[str, Any] | str | bytes) -> list[Any]:
         """Run a native query under admission control (429 when the queue is full)."""
-        timeout_s = self.config.query_timeout_ms / 1000 if self.config.query_timeout_ms > 0 else None
-        with self.admission.slot(timeout_s):
+        with self.admission.slot(self._slot_timeout_s()):
             return self.db.query(query)
+
+    def query_json(self, query: Mapping[str, Any] | str | bytes) -> bytes:
+        """:meth:`query` with the result as JSON bytes, as the HTTP API sends it."""
+        with self.admission.slot(self._slot_timeout_s()):
+            return self.db.query_runner.run_json(query)
+
+    def _slot_timeout_s(self) -> float | None:
+        return self.config.query_timeout_ms / 1000 if self.config.query_timeout_ms > 0 else None
 
     def close(self, grace_s: float = 30.0) -> None:
         """Stop: running tasks are shut down (and recorded FAILED), then everything is closed."""

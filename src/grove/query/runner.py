@@ -23,6 +23,7 @@ import orjson
 
 from grove.common.gcpause import gc_paused
 from grove.common.intervals import Interval
+from grove.common.jsonout import dumps
 from grove.common.models import parse_model
 from grove.errors import GroveError, InvalidInput, InvalidQuery, NotFound, QueryCancelled, QueryTimeout
 from grove.query.base import BaseQuery
@@ -166,16 +167,25 @@ class QueryRunner:
         # included, see _run), so extraction functions and expressions need not carry it along.
         with using_lookups(self.lookups):
             toolchest, query = self.parse(data)
-            return self._run_parsed(toolchest, query)
+            result: list[Any] = self._run_parsed(toolchest, query, as_json=False)
+            return result
 
-    def _run_parsed(self, toolchest: Toolchest[Any], query: BaseQuery) -> list[Any]:
+    def run_json(self, data: Mapping[str, Any] | str | bytes | BaseQuery) -> bytes:
+        """Like :meth:`run`, with the result as JSON bytes (what a server sends): big answers are
+        written straight from their columns when the query type can (see ``Toolchest.finalize_json``)."""
+        with using_lookups(self.lookups):
+            toolchest, query = self.parse(data)
+            text: bytes = self._run_parsed(toolchest, query, as_json=True)
+            return text
+
+    def _run_parsed(self, toolchest: Toolchest[Any], query: BaseQuery, *, as_json: bool) -> Any:
         query_id = query.query_id
         cancel = threading.Event()
         if query_id:
             with self._lock:
                 self._running[query_id] = cancel
         try:
-            return self._run(toolchest, query, cancel)
+            return self._run(toolchest, query, cancel, as_json)
         except InvalidInput as e:
             # Parts shared with ingestion (expressions, extraction functions) raise the generic
             # InvalidInput; inside a query it is the query that is invalid.
@@ -187,7 +197,9 @@ class QueryRunner:
                 with self._lock:
                     self._running.pop(query_id, None)
 
-    def _run(self, toolchest: Toolchest[Any], query: BaseQuery, cancel: threading.Event) -> list[Any]:
+    def _run(
+        self, toolchest: Toolchest[Any], query: BaseQuery, cancel: threading.Event, as_json: bool
+    ) -> Any:
         timeout = (
             query.context_int("timeout", self.default_timeout_ms)
             if self.default_timeout_ms is not None
@@ -235,7 +247,7 @@ class QueryRunner:
         units = self._units(toolchest, refs)
         if self._small(refs):
             # A handful of small segments: handing them to threads costs more than it saves.
-            return self._finish(toolchest, query, here(units), deadline, timeout)
+            return self._finish(toolchest, query, here(units), deadline, timeout, as_json)
         # The first unit runs alone and is timed: when units are cheap (an index picks a few rows of
         # big segments, as for one advertiser's report), the rest run on this thread, since handing
         # them to threads would cost more than it saves. A first segment that must be loaded first runs
@@ -246,12 +258,12 @@ class QueryRunner:
         else:
             first = self._gather(query, [self._submit(work, units[:1])], cancel, deadline, timeout)
         if (time.perf_counter() - started) * (len(units) - 1) <= _INLINE_SECONDS:
-            return self._finish(toolchest, query, first + here(units[1:]), deadline, timeout)
+            return self._finish(toolchest, query, first + here(units[1:]), deadline, timeout, as_json)
         units = units[1:]
         tasks = min(self._threads, len(units))
         futures = [self._submit(work, units[i::tasks]) for i in range(tasks)]
         partials = first + self._gather(query, futures, cancel, deadline, timeout)
-        return self._finish(toolchest, query, partials, deadline, timeout)
+        return self._finish(toolchest, query, partials, deadline, timeout, as_json)
 
     def _submit(self, work: Callable[[list[Any]], Any], batch: list[Any]) -> Future[Any]:
         # In a copy of this thread's context, so the query's lookups are active in the pool thread.
@@ -299,12 +311,16 @@ class QueryRunner:
         partials: list[Any],
         deadline: float | None,
         timeout: int,
-    ) -> list[Any]:
+        as_json: bool,
+    ) -> Any:
         merged = toolchest.merge(query, partials) if partials else toolchest.empty(query)
         if deadline is not None and time.monotonic() > deadline:
             raise QueryTimeout(f"Query [{query.query_id or 'unnamed'}] timed out after [{timeout}] ms")
         with gc_paused():
-            return toolchest.finalize(query, merged)
+            if not as_json:
+                return toolchest.finalize(query, merged)
+            text = toolchest.finalize_json(query, merged)
+            return text if text is not None else dumps(toolchest.finalize(query, merged))
 
     def _small(self, refs: list[SegmentRef]) -> bool:
         """Whether a query reads so little that it should run on the calling thread."""

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from adsdata import COUNT, DAY, ROWS, T0, Row, groupby
 
+from grove.common.jsonout import dumps
 from grove.common.time import format_timestamp, parse_timestamp
 from grove.errors import InvalidQuery
 
@@ -478,3 +479,34 @@ def test_an_output_name_used_twice_is_refused_naming_the_second(
     with pytest.raises(InvalidQuery, match="Duplicate output name") as e:
         run(query)
     assert e.value.path == field
+
+
+def test_the_json_written_from_columns_is_the_rows_json(run: Run, runner: Any) -> None:
+    # Integer metrics (exact in any merge order), string and long dimensions, nulls, post-aggregators,
+    # a limit and subtotals: the bytes the server sends equal orjson's encoding of the rows.
+    query = groupby(
+        ["country", {"type": "default", "dimension": "clicks", "outputName": "c", "outputType": "LONG"}],
+        [COUNT, CLICKS],
+        granularity="day",
+        postAggregations=[
+            {
+                "type": "arithmetic",
+                "name": "twice",
+                "fn": "+",
+                "fields": [
+                    {"type": "fieldAccess", "fieldName": "rows"},
+                    {"type": "fieldAccess", "fieldName": "rows"},
+                ],
+            }
+        ],
+        limitSpec={
+            "type": "default",
+            "limit": 40,
+            "columns": [{"dimension": "rows", "direction": "descending"}],
+        },
+        subtotalsSpec=[["country"], ["c"], []],
+    )
+    assert runner.run_json(query) == dumps(run(query))
+    assert runner.run_json({**query, "context": {"resultAsArray": True}}) == dumps(
+        run({**query, "context": {"resultAsArray": True}})
+    )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+import orjson
 import pyarrow as pa
 from pydantic import model_validator
 
@@ -20,7 +21,7 @@ from grove.common.granularity import AllGranularity
 from grove.common.models import GranularityField, NonEmptyStr, spec_error
 from grove.common.time import format_timestamps
 from grove.errors import InvalidQuery
-from grove.query.aggregation import Aggregation, State, build_aggregations
+from grove.query.aggregation import Aggregation, Finalized, State, build_aggregations
 from grove.query.arrow_source import ArrowColumns
 from grove.query.base import BaseQuery
 from grove.query.common import combine_keyed, data_start, records, selection_of, stamp, time_buckets
@@ -28,6 +29,14 @@ from grove.query.expression.values import java_double_strings
 from grove.query.fastpath import FastPlan, plan_query, run_fast
 from grove.query.filters import FilterEngine
 from grove.query.grouping import dimension_codes, group_rows
+from grove.query.jsonwriter import (
+    JsonColumn,
+    constant_column,
+    number_column,
+    string_column,
+    string_pieces,
+    write_rows,
+)
 from grove.query.ordering import sort_keys
 from grove.query.postaggregation import apply_post_aggregations, post_aggregator_names
 from grove.query.registry import SegmentContext, Toolchest, register
@@ -59,7 +68,9 @@ class GroupByQuery(BaseQuery):
         # Druid refuses a name used twice among dimensions, aggregators and post-aggregators: one column
         # would silently hide the other in every row.
         seen: set[str] = set()
-        named = [(f"dimensions[{i}].outputName", d.output_name) for i, d in enumerate(self.dimensions)]
+        named: list[tuple[str, str | None]] = [
+            (f"dimensions[{i}].outputName", d.output_name) for i, d in enumerate(self.dimensions)
+        ]
         named += [
             (f"aggregations[{i}].name", getattr(a, "name", None)) for i, a in enumerate(self.aggregations)
         ]
@@ -265,9 +276,39 @@ class GroupByToolchest(Toolchest[GroupByQuery]):
             )
         return out
 
+    def finalize_json(self, query: GroupByQuery, merged: list[KeyedPartial]) -> bytes | None:
+        """The answer as JSON bytes written from its columns (:mod:`grove.query.jsonwriter`), or None
+        when a column is of a kind only the row path writes (then the caller encodes ``finalize``)."""
+        if query.context_bool("resultAsArray"):
+            return None
+        aggs = build_aggregations(query.aggregations)
+        post_aggregator_names(query.post_aggregations)
+        blocks = []
+        for part in merged:
+            frame = self._frame(query, aggs, _with_all_dimensions(query, part))
+            text = _frame_json(query, frame)
+            if text is None:
+                return None
+            if len(text) > 2:
+                blocks.append(text[1:-1])
+        return b"[" + b",".join(blocks) + b"]"
+
     def _rows(
         self, query: GroupByQuery, aggs: Sequence[Aggregation], part: KeyedPartial, present: tuple[str, ...]
     ) -> list[Any]:
+        frame = self._frame(query, aggs, part)
+        order, times, names = frame.order, frame.times, frame.names
+        stamps = format_timestamps(times[order], query.granularity.tz) if len(order) else []
+        # Rows are assembled column-wise: reorder each column once, then zip (per-row work in C).
+        picked = [_reorder(frame.columns[name], order) for name in names]
+        if query.context_bool("resultAsArray"):
+            if not isinstance(query.granularity, AllGranularity):
+                picked.insert(0, times[order].tolist())
+            return [list(row) for row in zip(*picked, strict=True)] if picked else [[] for _ in order]
+        return records(names, picked, stamps)
+
+    def _frame(self, query: GroupByQuery, aggs: Sequence[Aggregation], part: KeyedPartial) -> _Frame:
+        """The block's result columns, and the order (with having, offset and limit applied) of its rows."""
         n = part.keys.num_rows
         times = part.keys.column(TIME_KEY).to_numpy() if n else np.zeros(0, np.int64)
         # groupBy stamps granularity "all" with the start of its first interval (Druid's
@@ -293,14 +334,57 @@ class GroupByToolchest(Toolchest[GroupByQuery]):
             if limit.limit is not None:
                 order = order[: limit.limit]
         names = [d.output_name for d in query.dimensions] + list(finals)
-        stamps = format_timestamps(times[order], query.granularity.tz) if len(order) else []
-        # Rows are assembled column-wise: reorder each column once, then zip (per-row work in C).
-        picked = [_reorder(columns[name], order) for name in names]
-        if query.context_bool("resultAsArray"):
-            if not isinstance(query.granularity, AllGranularity):
-                picked.insert(0, times[order].tolist())
-            return [list(row) for row in zip(*picked, strict=True)] if picked else [[] for _ in order]
-        return records(names, picked, stamps)
+        return _Frame(part, times, finals, columns, order, names)
+
+
+@dataclass
+class _Frame:
+    part: KeyedPartial
+    times: np.ndarray  # bucket start of each row (before ordering)
+    finals: dict[str, Finalized]
+    columns: dict[str, list[Any]]  # every output column as Python values (before ordering)
+    order: np.ndarray  # the rows to write, in order
+    names: list[str]
+
+
+def _frame_json(query: GroupByQuery, frame: _Frame) -> bytes | None:
+    order = frame.order
+    n = len(order)
+    keys = frame.part.keys
+    columns: list[JsonColumn] = []
+    try:
+        for spec in query.dimensions:
+            name = spec.output_name
+            if name not in keys.column_names:
+                columns.append(constant_column(b"null", n))
+                continue
+            values = keys.column(name).take(pa.array(order))
+            if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+                columns.append(string_column(values))
+            elif pa.types.is_integer(values.type) or pa.types.is_floating(values.type):
+                nulls = values.is_null().to_numpy(zero_copy_only=False) if values.null_count else None
+                filled = values.fill_null(0) if values.null_count else values
+                columns.append(number_column(filled.to_numpy(zero_copy_only=False), nulls))
+            else:
+                return None
+        for fin in frame.finals.values():
+            if isinstance(fin.values, list):
+                return None
+            columns.append(
+                number_column(fin.values[order], fin.nulls[order] if fin.nulls is not None else None)
+            )
+    except TypeError:  # a column of values orjson writes differently (objects): the row path
+        return None
+    bucket_starts, bucket_of_row = np.unique(frame.times[order], return_inverse=True)
+    stamps = format_timestamps(bucket_starts, query.granularity.tz) if n else []
+    stamp_column = JsonColumn(string_pieces(stamps), bucket_of_row.astype(np.int64))
+    template = [b'{"version":"v1","timestamp":']
+    separator = b',"event":{'
+    for name in frame.names:
+        template.append(separator + orjson.dumps(name) + b":")
+        separator = b","
+    template.append(separator + b"}}" if not frame.names else b"}}")
+    return write_rows(template, [stamp_column, *columns], n)
 
 
 def _reorder(values: list[Any], order: np.ndarray) -> list[Any]:

@@ -32,12 +32,18 @@ async def _native(request: Request) -> Response:
     metrics.queries.labels(label).inc()
     start = time.perf_counter()
     metrics.running.set(state.node.admission.running)
+    pretty = "pretty" in request.query_params
     try:
-        result = await anyio.to_thread.run_sync(state.node.query, query)
+        if pretty:
+            result = await anyio.to_thread.run_sync(state.node.query, query)
+        else:
+            body = await anyio.to_thread.run_sync(state.node.query_json, query)
     finally:
         metrics.latency.labels(label).observe(time.perf_counter() - start)
     headers = {"X-Druid-Query-Id": query_id} if query_id else None
-    return json_response(result, pretty="pretty" in request.query_params, headers=headers)
+    if pretty:
+        return json_response(result, pretty=True, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 def _with_query_id(query: dict[str, Any]) -> tuple[dict[str, Any], str | None]:

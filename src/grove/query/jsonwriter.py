@@ -1,0 +1,186 @@
+"""Result rows written straight to JSON bytes from columns, for answers that leave as JSON (HTTP).
+
+Building a Python dict per row and then encoding it costs ~0.4 µs per row twice over (7,000 groupBy
+rows: ~2 ms to build, ~0.7 ms to encode). Rows leaving over HTTP need only bytes, so here each column
+is encoded once by orjson — a numeric column as one array, a string column as its distinct values —
+into *pieces* (byte ranges of one buffer), and a compiled kernel lays rows out from a template:
+constant text between the values, each value a piece. The bytes are exactly what ``orjson.dumps`` of
+the rows would give (tests compare them), in about half the time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_NULL = b"null"
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """Encoded JSON values: value ``i`` is ``buf[starts[i]:ends[i]]``."""
+
+    buf: np.ndarray  # uint8
+    starts: np.ndarray  # int64
+    ends: np.ndarray  # int64
+
+
+@dataclass(frozen=True)
+class JsonColumn:
+    """One value per row: ``pieces`` and, per row, the index of its piece."""
+
+    pieces: Pieces
+    index: np.ndarray  # int64, one per row
+
+
+def number_column(values: np.ndarray, nulls: np.ndarray | None = None) -> JsonColumn:
+    """A numeric column as orjson writes its values (as Python ints, floats or bools); rows flagged in
+    ``nulls`` (and NaN or infinite floats, as orjson does) are ``null``."""
+    kind = values.dtype.kind
+    if kind == "f":
+        # float32 values must print as the doubles Python sees (0.1f is 0.10000000149011612).
+        values = values.astype(np.float64, copy=False)
+    elif kind in "iu":
+        values = values.astype(np.int64, copy=False)
+    elif kind != "b":
+        raise TypeError(f"not a numeric column: {values.dtype}")
+    text = orjson.dumps(np.ascontiguousarray(values), option=orjson.OPT_SERIALIZE_NUMPY)
+    body = np.frombuffer(text + _NULL, dtype=np.uint8)
+    n = len(values)
+    inner = body[1 : len(text) - 1]
+    commas = np.flatnonzero(inner == ord(",")) + 1
+    starts = np.empty(n + 1, dtype=np.int64)
+    ends = np.empty(n + 1, dtype=np.int64)
+    if n:
+        starts[0] = 1
+        starts[1:n] = commas + 1
+        ends[: n - 1] = commas
+        ends[n - 1] = len(text) - 1
+    starts[n], ends[n] = len(text), len(text) + len(_NULL)  # the null piece
+    index = np.arange(n, dtype=np.int64)
+    if nulls is not None and nulls.any():
+        index[nulls] = n
+    return JsonColumn(Pieces(body, starts, ends), index)
+
+
+def string_column(values: pa.Array | pa.ChunkedArray) -> JsonColumn:
+    """A string column: each distinct value encoded once; nulls are ``null``."""
+    encoded = pc.dictionary_encode(values)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks() if encoded.num_chunks != 1 else encoded.chunk(0)
+    distinct = encoded.dictionary.to_pylist()
+    pieces = string_pieces(distinct)
+    index = encoded.indices.fill_null(len(distinct)).to_numpy(zero_copy_only=False).astype(np.int64)
+    return JsonColumn(pieces, index)
+
+
+def constant_column(text: bytes, n: int) -> JsonColumn:
+    """The same JSON text on every row."""
+    buf = np.frombuffer(text, dtype=np.uint8)
+    return JsonColumn(
+        Pieces(buf, np.zeros(1, dtype=np.int64), np.full(1, len(text), dtype=np.int64)),
+        np.zeros(n, dtype=np.int64),
+    )
+
+
+def string_pieces(values: Sequence[str | None]) -> Pieces:
+    """Strings (or None) encoded by one orjson call, split at the commas between values; the last
+    piece is ``null``."""
+    text = orjson.dumps(list(values))
+    body = np.frombuffer(text + _NULL, dtype=np.uint8)
+    n = len(values)
+    starts = np.empty(n + 1, dtype=np.int64)
+    ends = np.empty(n + 1, dtype=np.int64)
+    found = _split_strings(body, 1, len(text) - 1, starts, ends)
+    assert found == n
+    starts[n], ends[n] = len(text), len(text) + len(_NULL)
+    return Pieces(body, starts, ends)
+
+
+@numba.njit(cache=True, nogil=True)
+def _split_strings(buf, lo, hi, starts, ends):
+    # The body of a JSON array of strings and nulls as orjson writes it (no spaces): a string ends at
+    # the first quote not escaped by a backslash; values are separated by one comma.
+    k = 0
+    i = lo
+    while i < hi:
+        starts[k] = i
+        if buf[i] == 110:  # null
+            i += 4
+        else:
+            i += 1
+            while buf[i] != 34:
+                if buf[i] == 92:
+                    i += 1
+                i += 1
+            i += 1
+        ends[k] = i
+        k += 1
+        i += 1
+    return k
+
+
+def write_rows(template: Sequence[bytes], columns: Sequence[JsonColumn], n: int) -> bytes:
+    """``n`` rows as a JSON array: row ``r`` is ``template[0] v0 template[1] v1 ... template[k]``,
+    where ``vc`` is column ``c``'s piece for row ``r``. ``len(template)`` is ``len(columns) + 1``."""
+    if len(template) != len(columns) + 1:
+        raise ValueError("a template needs one more text than there are columns")
+    if n == 0:
+        return b"[]"
+    consts = np.frombuffer(b"".join(template) or b" ", dtype=np.uint8)
+    const_off = np.zeros(len(template) + 1, dtype=np.int64)
+    np.cumsum([len(t) for t in template], out=const_off[1:])
+    bufs, starts, ends, rows = [], [], [], []
+    base = piece_base = 0
+    size = 2 + (n - 1) + n * int(const_off[-1])
+    for col in columns:
+        p = col.pieces
+        bufs.append(p.buf)
+        starts.append(p.starts + base)
+        ends.append(p.ends + base)
+        rows.append(col.index + piece_base)
+        size += int((p.ends - p.starts)[col.index].sum())
+        base += len(p.buf)
+        piece_base += len(p.starts)
+    if columns:
+        buf = np.concatenate(bufs)
+        all_starts = np.concatenate(starts)
+        all_ends = np.concatenate(ends)
+        index = np.stack(rows)
+    else:
+        buf = np.zeros(1, dtype=np.uint8)
+        all_starts = all_ends = np.zeros(1, dtype=np.int64)
+        index = np.zeros((0, n), dtype=np.int64)
+    out = np.empty(size, dtype=np.uint8)
+    written = _write(consts, const_off, buf, all_starts, all_ends, index, n, out)
+    assert written == size
+    return out.tobytes()
+
+
+@numba.njit(cache=True, nogil=True)
+def _write(consts, const_off, buf, starts, ends, index, n, out):
+    k = index.shape[0]
+    w = 0
+    out[w] = 91  # [
+    w += 1
+    for r in range(n):
+        if r:
+            out[w] = 44  # ,
+            w += 1
+        for c in range(k + 1):
+            for j in range(const_off[c], const_off[c + 1]):
+                out[w] = consts[j]
+                w += 1
+            if c < k:
+                p = index[c, r]
+                for j in range(starts[p], ends[p]):
+                    out[w] = buf[j]
+                    w += 1
+    out[w] = 93  # ]
+    return w + 1
