@@ -52,7 +52,7 @@ class EmbeddedNode:
         with self.admission.slot(self._slot_timeout_s()):
             return self.db.query(query)
 
-    def query_json(self, query: Mapping[str, Any] | str | bytes) -> bytes:
+    def query_json(self, query: Mapping[str, Any] | str | bytes) -> bytes | memoryview:
         """:meth:`query` with the result as JSON bytes, as the HTTP API sends it."""
         with self.admission.slot(self._slot_timeout_s()):
             return self.db.query_runner.run_json(query)

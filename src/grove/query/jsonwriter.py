@@ -126,9 +126,12 @@ def _split_strings(buf, lo, hi, starts, ends):
     return k
 
 
-def write_rows(template: Sequence[bytes], columns: Sequence[JsonColumn], n: int) -> bytes:
+def write_rows(template: Sequence[bytes], columns: Sequence[JsonColumn], n: int) -> bytes | memoryview:
     """``n`` rows as a JSON array: row ``r`` is ``template[0] v0 template[1] v1 ... template[k]``,
-    where ``vc`` is column ``c``'s piece for row ``r``. ``len(template)`` is ``len(columns) + 1``."""
+    where ``vc`` is column ``c``'s piece for row ``r``. ``len(template)`` is ``len(columns) + 1``.
+
+    The text comes as a memoryview over the buffer it was written to (copying a megabyte again costs
+    ~0.5 ms); bytes when there are no rows."""
     if len(template) != len(columns) + 1:
         raise ValueError("a template needs one more text than there are columns")
     if n == 0:
@@ -160,7 +163,7 @@ def write_rows(template: Sequence[bytes], columns: Sequence[JsonColumn], n: int)
     out = np.empty(size, dtype=np.uint8)
     written = _write(consts, const_off, buf, all_starts, all_ends, index, n, out)
     assert written == size
-    return out.tobytes()
+    return out.data
 
 
 @numba.njit(cache=True, nogil=True)

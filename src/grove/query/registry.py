@@ -56,9 +56,10 @@ class Toolchest(ABC, Generic[Q]):
     def finalize(self, query: Q, merged: Any) -> list[Any]:
         """The result JSON (a list, in Druid's shape for this type)."""
 
-    def finalize_json(self, query: Q, merged: Any) -> bytes | None:
-        """The result as JSON bytes, exactly ``grove.common.jsonout.dumps(finalize(...))``, when this
-        type can write them faster than building rows; None otherwise (the default)."""
+    def finalize_json(self, query: Q, merged: Any) -> bytes | memoryview | None:
+        """The result as JSON bytes (or a memoryview of them), exactly what
+        ``grove.common.jsonout.dumps(finalize(...))`` gives, when this type can write them faster than
+        building rows; None otherwise (the default)."""
         return None
 
     def prepare(self, query: Q) -> Any:

@@ -170,12 +170,13 @@ class QueryRunner:
             result: list[Any] = self._run_parsed(toolchest, query, as_json=False)
             return result
 
-    def run_json(self, data: Mapping[str, Any] | str | bytes | BaseQuery) -> bytes:
-        """Like :meth:`run`, with the result as JSON bytes (what a server sends): big answers are
-        written straight from their columns when the query type can (see ``Toolchest.finalize_json``)."""
+    def run_json(self, data: Mapping[str, Any] | str | bytes | BaseQuery) -> bytes | memoryview:
+        """Like :meth:`run`, with the result as JSON bytes (what a server sends; possibly a memoryview
+        of them): big answers are written straight from their columns when the query type can (see
+        ``Toolchest.finalize_json``)."""
         with using_lookups(self.lookups):
             toolchest, query = self.parse(data)
-            text: bytes = self._run_parsed(toolchest, query, as_json=True)
+            text: bytes | memoryview = self._run_parsed(toolchest, query, as_json=True)
             return text
 
     def _run_parsed(self, toolchest: Toolchest[Any], query: BaseQuery, *, as_json: bool) -> Any:

@@ -195,7 +195,7 @@ def evaluate_having(having: Any, columns: dict[str, list[Any]], n: int) -> np.nd
     raise InvalidQuery(f"Unsupported having type [{getattr(having, 'type', having)}]")
 
 
-def order_rows(columns: dict[str, list[Any]], times: np.ndarray, query: GroupByQuery, n: int) -> np.ndarray:
+def order_rows(columns: _Columns, times: np.ndarray, query: GroupByQuery, n: int) -> np.ndarray:
     """Row order as Druid's DefaultLimitSpec sorts: time first (the limitSpec columns first with
     ``context.sortByDimsFirst``), then the limitSpec columns, stably over the default order (time,
     then the dimensions ascending). Dimensions compare as text under their ``dimensionOrder``;
@@ -212,7 +212,7 @@ def order_rows(columns: dict[str, list[Any]], times: np.ndarray, query: GroupByQ
                 raise InvalidQuery(
                     f"limitSpec orders by unknown column [{col.dimension}]", "limitSpec.columns"
                 )
-            values = pa.array(columns[col.dimension])
+            values = columns.arrow(col.dimension)
             descending = col.direction == "descending"
             if col.dimension in dims:
                 limit_cols.append(sort_keys(_as_text(values), col.dimension_order, descending=descending))
@@ -225,7 +225,7 @@ def order_rows(columns: dict[str, list[Any]], times: np.ndarray, query: GroupByQ
     else:
         sort_cols = [times, *limit_cols]
     for spec in query.dimensions:
-        sort_cols.append(sort_keys(columns[spec.output_name], "lexicographic"))
+        sort_cols.append(sort_keys(columns.arrow(spec.output_name), "lexicographic"))
     return np.lexsort(tuple(reversed(sort_cols)))
 
 
@@ -276,7 +276,7 @@ class GroupByToolchest(Toolchest[GroupByQuery]):
             )
         return out
 
-    def finalize_json(self, query: GroupByQuery, merged: list[KeyedPartial]) -> bytes | None:
+    def finalize_json(self, query: GroupByQuery, merged: list[KeyedPartial]) -> bytes | memoryview | None:
         """The answer as JSON bytes written from its columns (:mod:`grove.query.jsonwriter`), or None
         when a column is of a kind only the row path writes (then the caller encodes ``finalize``)."""
         if query.context_bool("resultAsArray"):
@@ -289,9 +289,10 @@ class GroupByToolchest(Toolchest[GroupByQuery]):
             text = _frame_json(query, frame)
             if text is None:
                 return None
-            if len(text) > 2:
-                blocks.append(text[1:-1])
-        return b"[" + b",".join(blocks) + b"]"
+            blocks.append(text)
+        if len(blocks) == 1:
+            return blocks[0]
+        return b"[" + b",".join(b[1:-1] for b in blocks if len(b) > 2) + b"]"
 
     def _rows(
         self, query: GroupByQuery, aggs: Sequence[Aggregation], part: KeyedPartial, present: tuple[str, ...]
@@ -300,7 +301,7 @@ class GroupByToolchest(Toolchest[GroupByQuery]):
         order, times, names = frame.order, frame.times, frame.names
         stamps = format_timestamps(times[order], query.granularity.tz) if len(order) else []
         # Rows are assembled column-wise: reorder each column once, then zip (per-row work in C).
-        picked = [_reorder(frame.columns[name], order) for name in names]
+        picked = [_reorder(frame.columns.py(name), order) for name in names]
         if query.context_bool("resultAsArray"):
             if not isinstance(query.granularity, AllGranularity):
                 picked.insert(0, times[order].tolist())
@@ -315,17 +316,10 @@ class GroupByToolchest(Toolchest[GroupByQuery]):
         # "universal timestamp"), unlike timeseries/topN, which use the first row's time.
         times = stamp(times, query.granularity, query.condensed_intervals[0].start)
         finals = apply_post_aggregations(aggs, part.states, query.post_aggregations, n)
-        columns: dict[str, list[Any]] = {}
-        for spec in query.dimensions:
-            name = spec.output_name
-            columns[name] = (
-                part.keys.column(name).to_pylist() if name in part.keys.column_names else [None] * n
-            )
-        for name, fin in finals.items():
-            columns[name] = fin.to_list()
+        columns = _Columns(part.keys, [d.output_name for d in query.dimensions], finals, n)
         keep = np.ones(n, dtype=bool)
         if query.having is not None:
-            keep = evaluate_having(query.having, columns, n)
+            keep = evaluate_having(query.having, columns.lists(), n)
         order = order_rows(columns, times, query, n)
         order = order[keep[order]]
         limit = query.limit_spec
@@ -337,17 +331,57 @@ class GroupByToolchest(Toolchest[GroupByQuery]):
         return _Frame(part, times, finals, columns, order, names)
 
 
+class _Columns:
+    """A block's output columns (dimensions, then aggregators and post-aggregators), before ordering:
+    as Python lists (for having and for building rows) or Arrow arrays (for ordering), each made when
+    first asked for, so that an answer written as JSON never builds the lists."""
+
+    def __init__(self, keys: pa.Table, dims: list[str], finals: dict[str, Finalized], n: int) -> None:
+        self.keys = keys
+        self.dims = dims
+        self.finals = finals
+        self.n = n
+        self._lists: dict[str, list[Any]] = {}
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.finals or name in self.dims
+
+    def py(self, name: str) -> list[Any]:
+        found = self._lists.get(name)
+        if found is None:
+            fin = self.finals.get(name)
+            if fin is not None:
+                found = fin.to_list()
+            elif name in self.keys.column_names:
+                found = self.keys.column(name).to_pylist()
+            else:
+                found = [None] * self.n
+            self._lists[name] = found
+        return found
+
+    def arrow(self, name: str) -> pa.Array:
+        fin = self.finals.get(name)
+        if fin is None and name in self.keys.column_names:
+            return self.keys.column(name).combine_chunks()
+        if fin is not None and isinstance(fin.values, np.ndarray) and fin.values.dtype.kind in "iuf":
+            return pa.array(fin.values, mask=fin.nulls)
+        return pa.array(self.py(name))
+
+    def lists(self) -> dict[str, list[Any]]:
+        return {name: self.py(name) for name in [*self.dims, *self.finals]}
+
+
 @dataclass
 class _Frame:
     part: KeyedPartial
     times: np.ndarray  # bucket start of each row (before ordering)
     finals: dict[str, Finalized]
-    columns: dict[str, list[Any]]  # every output column as Python values (before ordering)
+    columns: _Columns
     order: np.ndarray  # the rows to write, in order
     names: list[str]
 
 
-def _frame_json(query: GroupByQuery, frame: _Frame) -> bytes | None:
+def _frame_json(query: GroupByQuery, frame: _Frame) -> bytes | memoryview | None:
     order = frame.order
     n = len(order)
     keys = frame.part.keys
