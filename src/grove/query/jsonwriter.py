@@ -3,8 +3,9 @@
 Building a Python dict per row and then encoding it costs ~0.4 µs per row twice over (7,000 groupBy
 rows: ~2 ms to build, ~0.7 ms to encode). Rows leaving over HTTP need only bytes, so here each column
 is encoded once by orjson — a numeric column as one array, a string column as its distinct values —
-into *pieces* (byte ranges of one buffer), and a compiled kernel lays rows out from a template:
-constant text between the values, each value a piece. The bytes are exactly what ``orjson.dumps`` of
+into *pieces* (byte ranges of one buffer), each followed by the constant text that comes after it in
+a row (``,"clicks":`` after an advertiser, ``}}`` after the last value), and a compiled kernel lays
+rows out piece by piece. The bytes are exactly what ``orjson.dumps`` of
 the rows would give (tests compare them), in about half the time.
 """
 
@@ -39,9 +40,9 @@ class JsonColumn:
     index: np.ndarray  # int64, one per row
 
 
-def number_column(values: np.ndarray, nulls: np.ndarray | None = None) -> JsonColumn:
-    """A numeric column as orjson writes its values (as Python ints, floats or bools); rows flagged in
-    ``nulls`` (and NaN or infinite floats, as orjson does) are ``null``."""
+def number_column(values: np.ndarray, nulls: np.ndarray | None = None, suffix: bytes = b"") -> JsonColumn:
+    """A numeric column as orjson writes its values (as Python ints, floats or bools), each followed
+    by ``suffix``; rows flagged in ``nulls`` (and NaN or infinite floats, as orjson does) are ``null``."""
     kind = values.dtype.kind
     if kind == "f":
         # float32 values must print as the doubles Python sees (0.1f is 0.10000000149011612).
@@ -50,32 +51,33 @@ def number_column(values: np.ndarray, nulls: np.ndarray | None = None) -> JsonCo
         values = values.astype(np.int64, copy=False)
     elif kind != "b":
         raise TypeError(f"not a numeric column: {values.dtype}")
-    text = orjson.dumps(np.ascontiguousarray(values), option=orjson.OPT_SERIALIZE_NUMPY)
-    body = np.frombuffer(text + _NULL, dtype=np.uint8)
     n = len(values)
-    inner = body[1 : len(text) - 1]
-    commas = np.flatnonzero(inner == ord(",")) + 1
+    text = orjson.dumps(np.ascontiguousarray(values), option=orjson.OPT_SERIALIZE_NUMPY)[1:-1]
+    # Numbers hold no commas: the commas between them are where the suffixes go.
+    commas = np.flatnonzero(np.frombuffer(text, dtype=np.uint8) == ord(","))
+    joined = text.replace(b",", suffix) + suffix if n else b""
+    grow = len(suffix) - 1
     starts = np.empty(n + 1, dtype=np.int64)
     ends = np.empty(n + 1, dtype=np.int64)
     if n:
-        starts[0] = 1
-        starts[1:n] = commas + 1
-        ends[: n - 1] = commas
-        ends[n - 1] = len(text) - 1
-    starts[n], ends[n] = len(text), len(text) + len(_NULL)  # the null piece
+        starts[0] = 0
+        starts[1:n] = commas + 1 + grow * np.arange(1, n, dtype=np.int64)
+        ends[: n - 1] = starts[1:n]
+        ends[n - 1] = len(joined)
+    starts[n], ends[n] = len(joined), len(joined) + len(_NULL) + len(suffix)  # the null piece
     index = np.arange(n, dtype=np.int64)
     if nulls is not None and nulls.any():
         index[nulls] = n
-    return JsonColumn(Pieces(body, starts, ends), index)
+    return JsonColumn(Pieces(np.frombuffer(joined + _NULL + suffix, dtype=np.uint8), starts, ends), index)
 
 
-def string_column(values: pa.Array | pa.ChunkedArray) -> JsonColumn:
-    """A string column: each distinct value encoded once; nulls are ``null``."""
+def string_column(values: pa.Array | pa.ChunkedArray, suffix: bytes = b"") -> JsonColumn:
+    """A string column: each distinct value encoded once (followed by ``suffix``); nulls are ``null``."""
     encoded = pc.dictionary_encode(values)
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks() if encoded.num_chunks != 1 else encoded.chunk(0)
     distinct = encoded.dictionary.to_pylist()
-    pieces = string_pieces(distinct)
+    pieces = string_pieces(distinct, suffix)
     index = encoded.indices.fill_null(len(distinct)).to_numpy(zero_copy_only=False).astype(np.int64)
     return JsonColumn(pieces, index)
 
@@ -89,28 +91,32 @@ def constant_column(text: bytes, n: int) -> JsonColumn:
     )
 
 
-def string_pieces(values: Sequence[str | None]) -> Pieces:
-    """Strings (or None) encoded by one orjson call, split at the commas between values; the last
-    piece is ``null``."""
-    text = orjson.dumps(list(values))
-    body = np.frombuffer(text + _NULL, dtype=np.uint8)
-    n = len(values)
-    starts = np.empty(n + 1, dtype=np.int64)
-    ends = np.empty(n + 1, dtype=np.int64)
-    found = _split_strings(body, 1, len(text) - 1, starts, ends)
+def string_pieces(values: Sequence[str | None], suffix: bytes = b"") -> Pieces:
+    """Strings (or None) encoded by one orjson call, each followed by ``suffix``; the last piece is
+    ``null`` (and the suffix)."""
+    text = orjson.dumps([*values, None])
+    buf = np.frombuffer(text, dtype=np.uint8)
+    n = len(values) + 1
+    out = np.empty(len(text) + n * len(suffix), dtype=np.uint8)
+    starts = np.empty(n, dtype=np.int64)
+    ends = np.empty(n, dtype=np.int64)
+    found = _split_strings(
+        buf, 1, len(text) - 1, np.frombuffer(suffix or b" ", dtype=np.uint8), len(suffix), out, starts, ends
+    )
     assert found == n
-    starts[n], ends[n] = len(text), len(text) + len(_NULL)
-    return Pieces(body, starts, ends)
+    return Pieces(out, starts, ends)
 
 
 @numba.njit(cache=True, nogil=True)
-def _split_strings(buf, lo, hi, starts, ends):
+def _split_strings(buf, lo, hi, suffix, suffix_len, out, starts, ends):
     # The body of a JSON array of strings and nulls as orjson writes it (no spaces): a string ends at
-    # the first quote not escaped by a backslash; values are separated by one comma.
+    # the first quote not escaped by a backslash; values are separated by one comma. Each value is
+    # copied to ``out`` followed by the suffix.
     k = 0
     i = lo
+    w = 0
     while i < hi:
-        starts[k] = i
+        a = i
         if buf[i] == 110:  # null
             i += 4
         else:
@@ -120,28 +126,31 @@ def _split_strings(buf, lo, hi, starts, ends):
                     i += 1
                 i += 1
             i += 1
-        ends[k] = i
+        starts[k] = w
+        for j in range(a, i):
+            out[w] = buf[j]
+            w += 1
+        for j in range(suffix_len):
+            out[w] = suffix[j]
+            w += 1
+        ends[k] = w
         k += 1
         i += 1
     return k
 
 
-def write_rows(template: Sequence[bytes], columns: Sequence[JsonColumn], n: int) -> bytes | memoryview:
-    """``n`` rows as a JSON array: row ``r`` is ``template[0] v0 template[1] v1 ... template[k]``,
-    where ``vc`` is column ``c``'s piece for row ``r``. ``len(template)`` is ``len(columns) + 1``.
+def write_rows(prefix: bytes, columns: Sequence[JsonColumn], n: int) -> bytes | memoryview:
+    """``n`` rows as a JSON array: row ``r`` is ``prefix`` followed by each column's piece for the row
+    (pieces carry the text that follows them: ``"clicks":`` after a value, ``}`` at the end).
 
     The text comes as a memoryview over the buffer it was written to (copying a megabyte again costs
     ~0.5 ms); bytes when there are no rows."""
-    if len(template) != len(columns) + 1:
-        raise ValueError("a template needs one more text than there are columns")
     if n == 0:
         return b"[]"
-    consts = np.frombuffer(b"".join(template) or b" ", dtype=np.uint8)
-    const_off = np.zeros(len(template) + 1, dtype=np.int64)
-    np.cumsum([len(t) for t in template], out=const_off[1:])
+    head = np.frombuffer(prefix or b" ", dtype=np.uint8)
     bufs, starts, ends, rows = [], [], [], []
     base = piece_base = 0
-    size = 2 + (n - 1) + n * int(const_off[-1])
+    size = 2 + (n - 1) + n * len(prefix)
     for col in columns:
         p = col.pieces
         bufs.append(p.buf)
@@ -161,13 +170,13 @@ def write_rows(template: Sequence[bytes], columns: Sequence[JsonColumn], n: int)
         all_starts = all_ends = np.zeros(1, dtype=np.int64)
         index = np.zeros((0, n), dtype=np.int64)
     out = np.empty(size, dtype=np.uint8)
-    written = _write(consts, const_off, buf, all_starts, all_ends, index, n, out)
+    written = _write(head, len(prefix), buf, all_starts, all_ends, index, n, out)
     assert written == size
     return out.data
 
 
 @numba.njit(cache=True, nogil=True)
-def _write(consts, const_off, buf, starts, ends, index, n, out):
+def _write(head, head_len, buf, starts, ends, index, n, out):
     k = index.shape[0]
     w = 0
     out[w] = 91  # [
@@ -176,14 +185,13 @@ def _write(consts, const_off, buf, starts, ends, index, n, out):
         if r:
             out[w] = 44  # ,
             w += 1
-        for c in range(k + 1):
-            for j in range(const_off[c], const_off[c + 1]):
-                out[w] = consts[j]
+        for j in range(head_len):
+            out[w] = head[j]
+            w += 1
+        for c in range(k):
+            p = index[c, r]
+            for j in range(starts[p], ends[p]):
+                out[w] = buf[j]
                 w += 1
-            if c < k:
-                p = index[c, r]
-                for j in range(starts[p], ends[p]):
-                    out[w] = buf[j]
-                    w += 1
     out[w] = 93  # ]
     return w + 1

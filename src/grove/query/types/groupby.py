@@ -385,40 +385,38 @@ def _frame_json(query: GroupByQuery, frame: _Frame) -> bytes | memoryview | None
     order = frame.order
     n = len(order)
     keys = frame.part.keys
+    names = frame.names
+    # What follows each value in a row: the next output name's key, or the end of the row.
+    after = iter([*(b"," + orjson.dumps(name) + b":" for name in names[1:]), b"}}"])
     columns: list[JsonColumn] = []
     try:
         for spec in query.dimensions:
             name = spec.output_name
+            suffix = next(after)
             if name not in keys.column_names:
-                columns.append(constant_column(b"null", n))
+                columns.append(constant_column(b"null" + suffix, n))
                 continue
             values = keys.column(name).take(pa.array(order))
             if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-                columns.append(string_column(values))
+                columns.append(string_column(values, suffix))
             elif pa.types.is_integer(values.type) or pa.types.is_floating(values.type):
                 nulls = values.is_null().to_numpy(zero_copy_only=False) if values.null_count else None
                 filled = values.fill_null(0) if values.null_count else values
-                columns.append(number_column(filled.to_numpy(zero_copy_only=False), nulls))
+                columns.append(number_column(filled.to_numpy(zero_copy_only=False), nulls, suffix))
             else:
                 return None
         for fin in frame.finals.values():
             if isinstance(fin.values, list):
                 return None
-            columns.append(
-                number_column(fin.values[order], fin.nulls[order] if fin.nulls is not None else None)
-            )
+            nulls = fin.nulls[order] if fin.nulls is not None else None
+            columns.append(number_column(fin.values[order], nulls, next(after)))
     except TypeError:  # a column of values orjson writes differently (objects): the row path
         return None
     bucket_starts, bucket_of_row = np.unique(frame.times[order], return_inverse=True)
     stamps = format_timestamps(bucket_starts, query.granularity.tz) if n else []
-    stamp_column = JsonColumn(string_pieces(stamps), bucket_of_row.astype(np.int64))
-    template = [b'{"version":"v1","timestamp":']
-    separator = b',"event":{'
-    for name in frame.names:
-        template.append(separator + orjson.dumps(name) + b":")
-        separator = b","
-    template.append(separator + b"}}" if not frame.names else b"}}")
-    return write_rows(template, [stamp_column, *columns], n)
+    event = b',"event":{' + (orjson.dumps(names[0]) + b":" if names else b"}}")
+    stamp_column = JsonColumn(string_pieces(stamps, event), bucket_of_row.astype(np.int64))
+    return write_rows(b'{"version":"v1","timestamp":', [stamp_column, *columns], n)
 
 
 def _reorder(values: list[Any], order: np.ndarray) -> list[Any]:
