@@ -156,7 +156,16 @@ class DeepStorage:
     def _put_file(self, src: Path, dst: str) -> None:
         """Copy one local file to ``dst`` on this storage (the only place a push writes file data)."""
         if self._local:
-            shutil.copyfile(src, dst)  # kernel-side copy (sendfile), not a Python byte loop
+            try:
+                # Segment files are never changed once written: on the same file system, a second
+                # link to the file is the copy, without moving its bytes again.
+                os.link(src, dst)
+            except OSError:
+                shutil.copyfile(src, dst)  # kernel-side copy (sendfile), not a Python byte loop
+            # Local deep storage is where the segment lives once published: it must be on disk before
+            # the metadata says so (a crash after publishing must not leave a torn file behind).
+            with open(dst, "rb") as f:
+                os.fsync(f.fileno())
         else:
             self._fs.put_file(str(src), dst)
 
@@ -226,7 +235,9 @@ class DeepStorage:
 
     def _move_into_place(self, tmp: str, final: str) -> None:
         if self._local:
+            _fsync_dir(tmp)
             _replace_local_dir(Path(tmp), Path(final))
+            _fsync_dir(os.path.dirname(final))
             return
         if self._fs.exists(final):
             self._fs.rm(final, recursive=True)
@@ -309,3 +320,12 @@ def _spec_path(load_spec: Any) -> str:
 def _first_line(e: BaseException) -> str:
     lines = str(e).strip().splitlines()
     return lines[0] if lines else type(e).__name__
+
+
+def _fsync_dir(path: str) -> None:
+    """Make a folder's entries (new files, a rename into it) durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
