@@ -270,6 +270,7 @@ def build(
         tuning={"maxRowsInMemory": max_rows_in_memory},
     )
     plan = plan_of(spec)
+    tmp_path.mkdir(parents=True, exist_ok=True)
     builder = IndexBuilder(plan, "v1", ChunkMapper(plan.segment_granularity), tmp_path, 3)
     for columns in blocks:
         block, _ = block_and_stats(spec, dict(columns))
@@ -302,6 +303,23 @@ def test_index_builder_persists_every_chunk_whenever_memory_fills(tmp_path: Path
         assert seg.num_rows == p.num_rows
         assert p.chunk.start <= seg.time().min() and seg.time().max() < p.chunk.end
     assert sum(p.num_rows for p in pieces) == 28
+    # A chunk's first piece is written as a finished segment (bitmap indexes): when no other piece
+    # shares its chunk, the merge moves it into place. Later pieces are only merged.
+    with_index = [MappedSegment(p.path).column_meta("d")["buffers"].keys() >= {"bitmaps"} for p in pieces]
+    assert with_index == [True, True, False, False, False, False]
+
+
+def test_index_builder_cuts_time_ordered_blocks_into_chunks_without_reordering(tmp_path: Path) -> None:
+    ordered = {"ts": [T0, T0 + 5, T0 + DAY, T0 + DAY + 1, T0 + 2 * DAY], "d": ["z", "a", "y", "b", "x"]}
+    shuffled = {"ts": [T0 + DAY, T0, T0 + 2 * DAY, T0 + 5, T0 + DAY + 1], "d": ["y", "z", "x", "a", "b"]}
+    for name, block in (("ordered", ordered), ("shuffled", shuffled)):
+        builder = build(tmp_path / name, 100, [block])
+        got = [segment_table(MappedSegment(p.path)).to_pylist() for p in builder.pieces]
+        assert sorted([(r["__time"], r["d"]) for r in rows] for rows in got) == [
+            [(T0, "z"), (T0 + 5, "a")],
+            [(T0 + DAY, "y"), (T0 + DAY + 1, "b")],
+            [(T0 + 2 * DAY, "x")],
+        ]
 
 
 def test_index_builder_counts_rows_after_rollup(tmp_path: Path) -> None:

@@ -252,6 +252,25 @@ def test_parquet_row_groups_are_the_splits(tmp_path: Path) -> None:
         create_splits(LocalInputSource(files=(str(tmp_path / "bad.parquet"),)), fmt)
 
 
+def test_parquet_string_columns_may_come_as_dictionaries(tmp_path: Path) -> None:
+    path = tmp_path / "rows.parquet"
+    table = pa.table({"s": ["b", None, "", "a"] * 250, "n": list(range(1000)), "l": [["x"]] * 1000})
+    pq.write_table(table, path, row_group_size=300)
+    [split] = create_splits(LocalInputSource(files=(str(path),)), ParquetInputFormat())
+    kw = {"batch_rows": 128, "string_columns": ["s", "n", "l"], "dictionary_columns": ["s", "n", "l"]}
+    batches = read_all([split], ParquetInputFormat(), **kw)
+    types = {f.name: f.type for b in batches for f in b.table.schema}
+    assert pa.types.is_dictionary(types["s"])  # only string columns: numbers and lists as before
+    assert types["n"] == pa.string() and types["l"] == pa.list_(pa.string())
+    assert [r["s"] for r in rows_of(batches)] == table.column("s").to_pylist()
+    # Not asked for, or renamed by a flattenSpec: plain strings.
+    plain = read_all([split], ParquetInputFormat(), batch_rows=128, string_columns=["s"])
+    assert {f.type for b in plain for f in b.table.schema if f.name == "s"} == {pa.string()}
+    flat = ParquetInputFormat(flatten_spec={"fields": [{"type": "root", "name": "t", "expr": "s"}]})
+    renamed = read_all([split], flat, columns=["s", "t"], **kw)
+    assert {f.type for b in renamed for f in b.table.schema if f.name in ("s", "t")} == {pa.string()}
+
+
 def test_reading_is_bounded_by_batch_rows_not_file_size(tmp_path: Path) -> None:
     line = orjson.dumps({"ts": "2015-09-12T00:00:00Z", "dim": "x" * 200, "n": 1}) + b"\n"
     path = tmp_path / "large.json"

@@ -8,8 +8,10 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from grove.segment.block import RowBlock, exact_dictionaries
 from grove.segment.columns import StringColumn, bitmap_rows, code_dtype
-from grove.segment.encode import encode_numeric, encode_strings, to_strings
+from grove.segment.encode import StringEncoder, encode_numeric, encode_strings, to_strings
+from grove.segment.schema import DimensionDef, SegmentSchema
 
 
 def _utf8_sorted(values: list[str]) -> list[str]:
@@ -193,3 +195,57 @@ def test_encode_numeric_from_dictionary_strings() -> None:
     col, bad = encode_numeric(pa.array(["3", "x", "3", None]).dictionary_encode(), "long")
     assert col.values.tolist()[:1] == [3] and col.nulls is not None
     assert col.nulls.tolist() == [False, True, False, True] and bad.tolist() == [False, True, False, False]
+
+
+def _exact(col: StringColumn) -> StringColumn:
+    block = RowBlock(SegmentSchema((DimensionDef("d"),), ()), np.zeros(len(col), np.int64), {"d": col})
+    out = exact_dictionaries(block).columns["d"]
+    assert isinstance(out, StringColumn)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("dictionary", "indices"),
+    [
+        (["zeta", "", "alpha", "Émile", "b"], [0, 1, None, 2, 1, 3, 0, None]),  # unsorted, "" and null
+        (["b", "a", "b", "", ""], [0, 1, 2, 3, 4, None, 2]),  # repeated dictionary values
+        (["x", "y", "z"], [2, 2]),  # values no row holds
+        (["x"], [None, None]),  # only nulls
+        ([], []),
+    ],
+)
+def test_string_encoder_codes_dictionary_arrays_as_the_decoded_values(
+    dictionary: list[str], indices: list[int | None]
+) -> None:
+    arr = pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), pa.array(dictionary, pa.string()))
+    col = StringEncoder().encode(arr)
+    assert col.to_arrow().to_pylist() == arr.to_pylist()
+    assert col.dictionary.to_pylist() == _utf8_sorted(dictionary)  # every value, sorted, once
+    expected = encode_strings(arr.cast(pa.string()))
+    exact = _exact(col)
+    assert exact.dictionary.to_pylist() == expected.dictionary.to_pylist()
+    assert exact.codes.tolist() == expected.codes.tolist()
+    assert exact.codes.dtype == expected.codes.dtype
+
+
+def test_string_encoder_sorts_a_repeated_dictionary_once_and_shares_it() -> None:
+    encoder = StringEncoder()
+    words = pa.array(["q", "c", "m"], pa.string())
+    first = encoder.encode(pa.DictionaryArray.from_arrays(pa.array([0, 1], pa.int32()), words))
+    # The next batch of the row group carries an equal dictionary (another copy of it).
+    again = pa.array(["q", "c", "m"], pa.string())
+    second = encoder.encode(pa.DictionaryArray.from_arrays(pa.array([2, None], pa.int32()), again))
+    assert second.dictionary is first.dictionary
+    assert second.to_arrow().to_pylist() == ["m", None]
+    other = encoder.encode(pa.DictionaryArray.from_arrays(pa.array([0], pa.int8()), pa.array(["a"])))
+    assert other.dictionary.to_pylist() == ["a"] and other.codes.tolist() == [1]
+
+
+def test_string_encoder_falls_back_for_other_arrays() -> None:
+    encoder = StringEncoder("SORTED_SET")
+    plain = encoder.encode(pa.array(["b", None, "a"]))
+    assert plain.to_arrow().to_pylist() == ["b", None, "a"]
+    numbers = encoder.encode(pa.DictionaryArray.from_arrays(pa.array([1, 0]), pa.array([10, 20])))
+    assert numbers.to_arrow().to_pylist() == ["20", "10"]
+    lists = encoder.encode(pa.array([["b", "a", "b"], None]))
+    assert lists.to_arrow().to_pylist() == [["a", "b"], None]

@@ -78,6 +78,31 @@ def test_merge_equals_rollup_of_the_concatenation(tmp_path: Path, seed: int, cou
     out.verify()
 
 
+def test_one_slice_is_written_at_once_as_streaming_would_write_it(tmp_path: Path) -> None:
+    parts = random_parts(9, 3, 400, range(0, 30_000, 991))
+    pieces = persist_pieces(tmp_path, parts)
+    [whole] = merge_pieces(pieces, tmp_path / "whole", info, slice_rows=10**6)
+    [streamed] = merge_pieces(pieces, tmp_path / "streamed", info, slice_rows=50)
+    assert whole.path.read_bytes() == streamed.path.read_bytes()
+    assert whole.num_rows == streamed.num_rows and whole.size == streamed.size
+
+
+def test_a_single_finished_piece_is_moved_not_rewritten(tmp_path: Path) -> None:
+    rows = random_rows(random.Random(10), 500, times=range(0, 9000, 7))
+    block = sort_rows(make_block(FULL_SCHEMA, rows), rollup=True)
+    write_segment(tmp_path / "finished.grove", info(0), block)
+    write_segment(tmp_path / "bare.grove", info(0), block, bitmaps=False)
+    [moved] = merge_pieces([MappedSegment(tmp_path / "finished.grove")], tmp_path / "a", info)
+    [rewritten] = merge_pieces([MappedSegment(tmp_path / "bare.grove")], tmp_path / "b", info)
+    assert not (tmp_path / "finished.grove").exists() and (tmp_path / "bare.grove").exists()
+    assert moved.path.read_bytes() == rewritten.path.read_bytes()
+    assert moved.num_rows == rewritten.num_rows == block.num_rows and moved.size == rewritten.size
+    # A piece of another partition or version is rewritten under the right name.
+    write_segment(tmp_path / "other.grove", info(3), block)
+    [renamed] = merge_pieces([MappedSegment(tmp_path / "other.grove")], tmp_path / "c", info)
+    assert MappedSegment(renamed.path).info == info(0) and (tmp_path / "other.grove").exists()
+
+
 def test_merge_without_rollup_keeps_every_row(tmp_path: Path) -> None:
     schema = SegmentSchema(FULL_SCHEMA.dimensions, FULL_SCHEMA.metrics, rollup=False)
     parts = random_parts(4, 4, 300, range(0, 20))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -177,7 +178,42 @@ def test_row_keys_survive_overflowing_key_products(n: int, times: int) -> None:
     assert len(set(keys.tolist())) == len(set(tuples))
 
 
+@pytest.mark.parametrize("nearly_sorted", [False, True])
+def test_row_keys_of_nested_dimensions_rank_early_and_keep_segment_order(nearly_sorted: bool) -> None:
+    """Nested dimensions (advertiser > campaign > ad group > pin) have few distinct combinations but
+    a huge product of cardinalities: they are re-ranked before overflowing, by hashing. Millisecond
+    times are nearly distinct and arrive nearly in order: ranked by one stable sort."""
+    rng = np.random.default_rng(3)
+    n = 60_000
+    pin = rng.integers(0, 30_000, n)
+    levels = {"adv": pin // 2000, "cmp": pin // 200, "grp": pin // 20, "pin": pin}
+    levels |= {"country": rng.integers(0, 40, n), "user": rng.integers(0, 40_000, n)}
+    dims = tuple(DimensionDef(name) for name in levels)
+    raw = {name: [f"{name}{v:06d}" for v in values] for name, values in levels.items()}
+    columns: dict[str, Any] = {name: encode_strings(pa.array(values)) for name, values in raw.items()}
+    columns["c"] = NumericColumn("long", np.ones(n, dtype=np.int64))
+    time = np.sort(rng.integers(0, 10**8, n)) if nearly_sorted else rng.integers(0, 50, n) * 3_600_000
+    if nearly_sorted:
+        swaps = rng.integers(0, n - 1, n // 10)
+        time[swaps], time[swaps + 1] = time[swaps + 1], time[swaps].copy()
+    block = RowBlock(SegmentSchema(dims, (MetricDef("c", "long", "sum"),)), time.astype(np.int64), columns)
+    keys = row_keys(block)
+    tuples = [(int(time[i]), *(raw[d.name][i] for d in dims)) for i in range(n)]
+    order = np.argsort(keys, kind="stable")
+    assert order.tolist() == sorted(range(n), key=lambda i: tuples[i])
+    assert len(set(keys.tolist())) == len(set(tuples))
+
+
 # --- concatenation, the step before every cross-block rollup ----------------------------------------
+
+
+def test_slice_is_a_view_equal_to_taking_the_rows() -> None:
+    rows = random_rows(random.Random(8), 300)
+    block = make_block(FULL_SCHEMA, rows)
+    part = block.slice(40, 170)
+    assert block_rows(part) == block_rows(block.take(np.arange(40, 170)))
+    assert np.shares_memory(part.time, block.time)
+    assert block_rows(block.slice(7, 7)) == []
 
 
 def test_concat_unifies_dictionaries_and_fills_missing_dimensions_with_null() -> None:

@@ -14,6 +14,7 @@ from grove.segment.sketches import (
     hll_estimate_dense,
     hll_estimate_sparse,
     hll_union_groups,
+    hll_union_runs,
     theta_estimate,
     theta_set_op,
     theta_union_groups,
@@ -258,3 +259,33 @@ def test_take_and_concat() -> None:
     assert SketchArray.concat([hll, hll]).estimates().tolist() == [1.0] * 10 or np.allclose(
         SketchArray.concat([hll, hll]).estimates(), 1.0, atol=1e-3
     )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_hll_union_runs_equals_union_by_groups(seed: int) -> None:
+    """Runs of a row order (rollup's groups) give exactly what the general grouped union gives,
+    with sketches of 0, 1 or many entries and groups of one row or many."""
+    rng = np.random.default_rng(seed)
+    lgk = 10
+    n = 2000
+    lengths = rng.choice([0, 1, 1, 1, 2, 7], size=n)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    entries = hll_entries(distinct_hashes(seed, int(offsets[-1])), lgk)
+    sketches = SketchArray("hll", lgk, offsets, entries)
+    order = rng.permutation(n).astype(np.int64)
+    starts = np.flatnonzero(np.concatenate([[True], rng.random(n - 1) < 0.4]))
+    group = np.empty(n, dtype=np.int64)
+    group[order] = np.repeat(np.arange(len(starts)), np.diff(starts, append=n))
+    expected = hll_union_groups(group[sketches.parents()], entries, len(starts), lgk)
+    got = hll_union_runs(sketches, order, starts)
+    assert got.offsets.tolist() == expected.offsets.tolist()
+    assert got.entries.tolist() == expected.entries.tolist()
+
+
+def test_slice_shares_entries_and_equals_take() -> None:
+    sk = theta_of([distinct_hashes(s, n) for s, n in ((1, 3), (2, 0), (3, 20), (4, 8))], 8)
+    part = sk.slice(1, 3)
+    assert _sketch_rows(part) == _sketch_rows(sk.take(np.array([1, 2])))
+    assert np.shares_memory(part.entries, sk.entries)
+    assert _sketch_rows(sk.slice(2, 2)) == []

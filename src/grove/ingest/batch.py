@@ -32,7 +32,7 @@ from grove.common.intervals import Interval
 from grove.common.time import format_timestamp, now_ms, parse_timestamp
 from grove.errors import GroveError, IngestionFailed, InvalidInput, ParseExceptionLimit
 from grove.ingest.filtering import filter_rows
-from grove.ingest.indexing import IndexBuilder, Piece, to_block
+from grove.ingest.indexing import BlockEncoder, IndexBuilder, Piece
 from grove.ingest.input import InputSplit, create_splits, read_split
 from grove.ingest.merging import AppendTarget, BuiltSegment, merge_chunk
 from grove.ingest.partitioning import ChunkMapper
@@ -130,17 +130,26 @@ def run_build_job(job: BuildJob, progress: Progress | None = None) -> BuildResul
     stats = RowStats()
     columns = plan.input_columns()
     strings = [d.name for d in plan.dimensions or () if d.type == "string"]
+    dictionary = plan.dictionary_columns()
+    encoder = BlockEncoder(plan)
     report = progress or worker_progress(job.task_id)
     # A read batch is never bigger than the rows a worker may hold, so memory follows maxRowsInMemory.
     batch_rows = min(_BATCH_ROWS, max(plan.max_rows_in_memory, 1024))
     for split in job.splits:
-        for batch in read_split(split, fmt, batch_rows=batch_rows, columns=columns, string_columns=strings):
+        for batch in read_split(
+            split,
+            fmt,
+            batch_rows=batch_rows,
+            columns=columns,
+            string_columns=strings,
+            dictionary_columns=dictionary,
+        ):
             stats.malformed += batch.parse_errors
             for sample in batch.error_samples:
                 stats.note(sample)
             kept = filter_rows(batch.table, plan, stats)
             if kept.num_rows:
-                builder.add(to_block(kept, plan, stats))
+                builder.add(encoder.encode(kept, stats))
             report("rows", rows=batch.rows_read)
         report("split", done=1)
     builder.persist_all()

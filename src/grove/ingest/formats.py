@@ -254,7 +254,7 @@ def _split_lists(column: pa.ChunkedArray, delimiter: str) -> pa.ChunkedArray:
 
 def _as_strings(column: pa.ChunkedArray) -> pa.ChunkedArray:
     typ = column.type
-    if pa.types.is_string(typ):
+    if pa.types.is_string(typ) or _is_string_dictionary(typ):
         return column
     if pa.types.is_list(typ) or pa.types.is_large_list(typ) or pa.types.is_fixed_size_list(typ):
         if pa.types.is_string(typ.value_type):
@@ -271,6 +271,12 @@ def _as_strings(column: pa.ChunkedArray) -> pa.ChunkedArray:
         pass
     # Objects, maps and invalid UTF-8: rare shapes for a string dimension, done in Python.
     return pa.chunked_array([pa.array([_text(v) for v in column.to_pylist()], pa.string())])
+
+
+def _is_string_dictionary(typ: pa.DataType) -> bool:
+    return pa.types.is_dictionary(typ) and (
+        pa.types.is_string(typ.value_type) or pa.types.is_large_string(typ.value_type)
+    )
 
 
 def _text(value: Any) -> str | None:
@@ -626,18 +632,33 @@ def text_parser(
 
 
 def iter_parquet(
-    path: str, row_groups: Sequence[int], batch_rows: int, needed: frozenset[str] | None
+    path: str,
+    row_groups: Sequence[int],
+    batch_rows: int,
+    needed: frozenset[str] | None,
+    dictionary: frozenset[str] = frozenset(),
 ) -> Iterator[pa.Table]:
     """Tables of at most ``batch_rows`` rows from the given row groups, only ``needed`` top-level columns.
 
-    Raises IngestionFailed when the file cannot be opened or decoded.
+    String columns named in ``dictionary`` come out as Arrow dictionary arrays, read from the file's
+    dictionary pages without decoding a string per row (a dictionary may differ between batches and
+    may hold values no row of the batch holds). Raises IngestionFailed when the file cannot be opened
+    or decoded.
     """
     try:
         parquet = pq.ParquetFile(path)
-        names = parquet.schema_arrow.names
-        columns = None if needed is None else [n for n in names if n in needed]
+        schema = parquet.schema_arrow
+        as_dictionary = [
+            f.name
+            for f in schema
+            if f.name in dictionary and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+        ]
+        if as_dictionary:
+            parquet = pq.ParquetFile(path, read_dictionary=as_dictionary, metadata=parquet.metadata)
+        columns = None if needed is None else [n for n in schema.names if n in needed]
+        # One thread: ingestion already runs one reading process per core.
         for batch in parquet.iter_batches(
-            batch_size=batch_rows, row_groups=list(row_groups), columns=columns
+            batch_size=batch_rows, row_groups=list(row_groups), columns=columns, use_threads=False
         ):
             yield pa.Table.from_batches([batch])
     except (OSError, pa.ArrowException) as e:

@@ -24,7 +24,7 @@ from grove.ingest.stats import RowStats
 from grove.query.expression import evaluate
 from grove.segment.block import RowBlock
 from grove.segment.columns import Column, NumericColumn, SketchColumn
-from grove.segment.encode import encode_numeric, encode_strings
+from grove.segment.encode import StringEncoder, encode_numeric
 from grove.segment.hashing import hash_array
 from grove.segment.incremental import IncrementalIndex
 from grove.segment.schema import DimensionDef
@@ -69,36 +69,59 @@ def _column(table: pa.Table, name: str) -> pa.Array | None:
 
 def to_block(rows: FilteredRows, plan: IngestPlan, stats: RowStats) -> RowBlock:
     """Encode kept rows as a RowBlock of one-row aggregates (not yet sorted or rolled up)."""
-    table = rows.table
-    n = rows.num_rows
-    dims = discover_dimensions(table, plan)
-    columns: dict[str, Column] = {}
-    errors = np.zeros(n, dtype=bool)
-    for d in dims:
-        arr = _column(table, d.name)
-        if arr is None:
-            arr = pa.nulls(n, pa.large_string())
-        if d.type == "string":
-            columns[d.name] = encode_strings(arr, d.multi_value_handling)
-        else:
-            numeric, failed = encode_numeric(arr, d.type)
-            columns[d.name] = numeric
+    return BlockEncoder(plan).encode(rows, stats)
+
+
+class BlockEncoder:
+    """:func:`to_block` for the batches of one build, one after the other.
+
+    String dimensions keep a :class:`StringEncoder` each, so that batches carrying the same input
+    dictionary (Parquet dictionary pages) sort it once and share it.
+    """
+
+    def __init__(self, plan: IngestPlan) -> None:
+        self.plan = plan
+        self._strings: dict[str, StringEncoder] = {}
+
+    def encode(self, rows: FilteredRows, stats: RowStats) -> RowBlock:
+        """Encode kept rows as a RowBlock of one-row aggregates (not yet sorted or rolled up)."""
+        plan = self.plan
+        table = rows.table
+        n = rows.num_rows
+        dims = discover_dimensions(table, plan)
+        columns: dict[str, Column] = {}
+        errors = np.zeros(n, dtype=bool)
+        for d in dims:
+            arr = _column(table, d.name)
+            if arr is None:
+                arr = pa.nulls(n, pa.large_string())
+            if d.type == "string":
+                columns[d.name] = self._string_encoder(d).encode(arr)
+            else:
+                numeric, failed = encode_numeric(arr, d.type)
+                columns[d.name] = numeric
+                errors |= failed
+        for mp in plan.metrics:
+            col, failed = _metric_values(mp, table, n)
+            columns[mp.metric.name] = col
             errors |= failed
-    for mp in plan.metrics:
-        col, failed = _metric_values(mp, table, n)
-        columns[mp.metric.name] = col
-        errors |= failed
-    bad = int(errors.sum())
-    if bad:
-        stats.processed_with_error += bad
-        stats.note(f"{bad} row(s) had values that are not numbers where numbers were expected")
-    time = plan.query_granularity.bucket_starts(rows.times)
-    block = RowBlock(plan.schema(dims), time, columns)
-    if plan.hashed:
-        block.columns[PARTITION_HASH] = NumericColumn(
-            "long", partition_hashes(block, plan.partition_dimensions).view(np.int64)
-        )
-    return block
+        bad = int(errors.sum())
+        if bad:
+            stats.processed_with_error += bad
+            stats.note(f"{bad} row(s) had values that are not numbers where numbers were expected")
+        time = plan.query_granularity.bucket_starts(rows.times)
+        block = RowBlock(plan.schema(dims), time, columns)
+        if plan.hashed:
+            block.columns[PARTITION_HASH] = NumericColumn(
+                "long", partition_hashes(block, plan.partition_dimensions).view(np.int64)
+            )
+        return block
+
+    def _string_encoder(self, d: DimensionDef) -> StringEncoder:
+        encoder = self._strings.get(d.name)
+        if encoder is None or encoder.multi_value_handling != d.multi_value_handling:
+            encoder = self._strings[d.name] = StringEncoder(d.multi_value_handling)
+        return encoder
 
 
 def _metric_values(mp: MetricPlan, table: pa.Table, n: int) -> tuple[Column, np.ndarray]:
@@ -131,22 +154,23 @@ def _sketch_values(kind: str, params: dict[str, int], arr: pa.Array | None, n: i
         return SketchArray(
             kind, params.get("lgK", params.get("size", 0)), np.zeros(n + 1, dtype=np.int64), empty
         )
+    offsets = np.zeros(n + 1, dtype=np.int64)
     if _is_list(arr.type):
         parents = pc.list_parent_indices(arr).to_numpy(zero_copy_only=False).astype(np.int64)
         hashes, valid = hash_array(pc.list_flatten(arr))
-        parents = parents[valid]
+        parents, hashes = parents[valid], hashes[valid]
+        np.cumsum(np.bincount(parents, minlength=n), out=offsets[1:])
+        if kind == "theta":
+            # A theta sketch is a sorted set: a multi-value row's repeated values count once.
+            return theta_union_groups(parents, hashes, n, params["size"])
     else:
         hashes, valid = hash_array(arr)
-        parents = np.flatnonzero(valid)
-    hashes = hashes[valid]
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(parents, minlength=n), out=offsets[1:])
+        if not valid.all():
+            hashes = hashes[valid]
+        np.cumsum(valid, out=offsets[1:])  # one value per non-null row
     if kind == "hll":
         lgk = params["lgK"]
         return SketchArray("hll", lgk, offsets, hll_entries(hashes, lgk))
-    if _is_list(arr.type):
-        # A theta sketch is a sorted set: a multi-value row's repeated values count once.
-        return theta_union_groups(parents, hashes, n, params["size"])
     return SketchArray("theta", params["size"], offsets, hashes)
 
 
@@ -173,6 +197,9 @@ class IndexBuilder:
         self.indexes: dict[int, IncrementalIndex] = {}
         self.pieces: list[Piece] = []
         self._persists = 0
+        # Whether rolling up on arrival pays is learnt once per build, not again for every index.
+        self._rollup_pays = True
+        self._persisted: set[int] = set()
 
     @property
     def rows_in_memory(self) -> int:
@@ -181,35 +208,48 @@ class IndexBuilder:
     def add(self, block: RowBlock) -> None:
         if block.num_rows == 0:
             return
-        ids = self.chunks.chunk_ids(block.time)
-        uniq, inverse = np.unique(ids, return_inverse=True)
+        ids = self.chunks.chunk_ids(block.time)  # small integers
+        uniq = np.flatnonzero(np.bincount(ids))
         if len(uniq) == 1:
-            self._index(int(uniq[0]), block).add(block)
-        else:
-            order = np.argsort(inverse, kind="stable")
-            bounds = np.searchsorted(inverse[order], np.arange(len(uniq) + 1))
+            self._add(int(uniq[0]), block)
+        elif np.all(ids[1:] >= ids[:-1]):
+            # Time-ordered input: each chunk's rows are one run of the block, taken without copying.
+            bounds = np.searchsorted(ids, np.append(uniq, uniq[-1] + 1))
             for i, chunk_id in enumerate(uniq):
-                part = block.take(order[bounds[i] : bounds[i + 1]])
-                self._index(int(chunk_id), part).add(part)
+                self._add(int(chunk_id), block.slice(int(bounds[i]), int(bounds[i + 1])))
+        else:
+            order = np.argsort(ids, kind="stable")
+            bounds = np.searchsorted(ids[order], np.append(uniq, uniq[-1] + 1))
+            for i, chunk_id in enumerate(uniq):
+                self._add(int(chunk_id), block.take(order[bounds[i] : bounds[i + 1]]))
         if self.rows_in_memory >= self.plan.max_rows_in_memory:
             self.persist_all()
 
-    def _index(self, chunk_id: int, block: RowBlock) -> IncrementalIndex:
+    def _add(self, chunk_id: int, block: RowBlock) -> None:
         idx = self.indexes.get(chunk_id)
         if idx is None:
             interval = self.chunks.interval(chunk_id)
             info = SegmentInfo(self.plan.datasource, interval, self.version, self.plan.namespace)
-            idx = self.indexes[chunk_id] = IncrementalIndex(info, block.schema)
-        return idx
+            idx = IncrementalIndex(info, block.schema, rollup_pays=self._rollup_pays)
+            self.indexes[chunk_id] = idx
+        idx.add(block)
+        self._rollup_pays = self._rollup_pays and idx.rollup_pays
 
     def persist_all(self) -> None:
-        """Write every non-empty index as a piece and free the memory."""
+        """Write every non-empty index as a piece and free the memory.
+
+        A chunk's first piece gets bitmap indexes, as a finished segment has: when no other piece
+        shares its chunk, the merge moves it into place instead of rewriting it. Later pieces of the
+        chunk are only ever merged and go without.
+        """
         for chunk_id, idx in sorted(self.indexes.items()):
             if idx.num_rows == 0:
                 continue
             path = self.work_dir / f"piece-w{self.worker}-{self._persists:05d}-{chunk_id}.grove"
             self._persists += 1
             rows = idx.num_rows
-            idx.persist(path, bitmaps=False, durable=False)
+            first = chunk_id not in self._persisted
+            idx.persist(path, bitmaps=first, durable=False)
+            self._persisted.add(chunk_id)
             self.pieces.append(Piece(idx.info.interval, path, rows))
         self.indexes.clear()

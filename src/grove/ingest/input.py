@@ -353,19 +353,25 @@ def read_split(
     batch_rows: int = 262_144,
     columns: Sequence[str] | None = None,
     string_columns: Sequence[str] = (),
+    dictionary_columns: Sequence[str] = (),
 ) -> Iterator[ReadBatch]:
     """Stream ``split`` as batches of at most ``batch_rows`` rows.
 
     ``columns`` (when given) keeps only those output columns (after ``flattenSpec``), missing ones simply
     absent; ``string_columns`` come out as strings (JSON numbers and booleans as their text, arrays as
-    lists of strings). Malformed records are counted in ``parse_errors``, never fatal. Raises
-    InvalidSpec/Unsupported for a bad ``flattenSpec`` or format, IngestionFailed when the file cannot be
-    read (missing, unreadable, corrupt compression or Parquet).
+    lists of strings). Those of them also in ``dictionary_columns`` may come out of Parquet as Arrow
+    dictionary arrays of strings, straight from the file's dictionary pages (not with a
+    ``flattenSpec``, which may rename columns). Malformed records are counted in ``parse_errors``,
+    never fatal. Raises InvalidSpec/Unsupported for a bad ``flattenSpec`` or format, IngestionFailed
+    when the file cannot be read (missing, unreadable, corrupt compression or Parquet).
     """
     batch_rows = max(1, int(batch_rows))
     shaper = BatchShaper(input_format, columns, string_columns)
     if split.kind == "parquet":
-        for table in iter_parquet(split.path, split.row_groups, batch_rows, shaper.needed):
+        dictionary = frozenset(dictionary_columns) & shaper.string_columns
+        if shaper.flatten is not None:
+            dictionary = frozenset()
+        for table in iter_parquet(split.path, split.row_groups, batch_rows, shaper.needed, dictionary):
             yield ReadBatch(shaper.shape(table), table.num_rows, 0, [])
         return
     parser = text_parser(input_format, split.columns, shaper)

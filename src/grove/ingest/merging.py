@@ -52,7 +52,11 @@ def merge_chunk(
     append: AppendTarget | None = None,
     slice_rows: int | None = None,
 ) -> list[BuiltSegment]:
-    """Merge the pieces of one chunk; returns the built segments in partition order."""
+    """Merge the pieces of one chunk; returns the built segments in partition order.
+
+    The segments are not fsynced: they are only copied to deep storage, and the working folder
+    holding them is removed after the write.
+    """
     segments = [MappedSegment(p) for p in pieces]
     total = sum(s.num_rows for s in segments)
     if append is not None:
@@ -81,6 +85,7 @@ def merge_chunk(
             shard_fn=shard_of,
             num_shards=num_shards,
             drop_columns=(PARTITION_HASH,),
+            durable=False,
         )
         specs = {
             m.partition: ShardSpec(m.partition, num_shards, "hashed", plan.partition_dimensions)
@@ -88,7 +93,12 @@ def merge_chunk(
         }
     else:
         merged = merge_pieces(
-            segments, out_dir, info, max_rows_per_segment=plan.max_rows_per_segment, slice_rows=slice_rows
+            segments,
+            out_dir,
+            info,
+            max_rows_per_segment=plan.max_rows_per_segment,
+            slice_rows=slice_rows,
+            durable=False,
         )
         core = append.core_partitions if append is not None else len(merged)
         specs = {m.partition: ShardSpec(base + m.partition, core) for m in merged}

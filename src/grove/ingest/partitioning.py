@@ -55,12 +55,16 @@ class ChunkMapper:
         """The id of each row's chunk; :meth:`interval` gives its interval."""
         starts = self.granularity.bucket_starts(times)
         n = len(self._starts)
-        if n:
-            idx = np.searchsorted(self._starts, times, side="right") - 1
-            inside = (idx >= 0) & (times < self._ends[np.maximum(idx, 0)])
-        else:
-            idx = np.full(len(times), -1, dtype=np.int64)
-            inside = np.zeros(len(times), dtype=bool)
+        if not n:
+            # No visible chunks (not appending): one chunk per bucket.
+            buckets = _factorize(starts)
+            chunk_of = [
+                self._id(Interval(b, self.granularity.increment(self.granularity.truncate(b))))
+                for b in buckets.values.tolist()
+            ]
+            return np.asarray(chunk_of, dtype=np.int64)[buckets.codes]
+        idx = np.searchsorted(self._starts, times, side="right") - 1
+        inside = (idx >= 0) & (times < self._ends[np.maximum(idx, 0)])
         ids = np.empty(len(times), dtype=np.int64)
         if inside.any():
             ids[inside] = self._piece_chunk[idx[inside]]

@@ -153,6 +153,26 @@ class IngestPlan:
             cols |= _filter_columns(self.filter)
         return sorted(cols)
 
+    def dictionary_columns(self) -> list[str]:
+        """Declared string dimensions read for nothing else: they may arrive dictionary-encoded.
+
+        A column that is also the timestamp, a metric's input, or read by a transform or the filter
+        is left out, so that those always see plain values.
+        """
+        if self.dimensions is None:
+            return []
+        other = {self.timestamp_column}
+        for mp in self.metrics:
+            if mp.field is not None:
+                other.add(mp.field)
+            if mp.expression is not None:
+                other |= set(mp.expression.required_columns())
+        for _, expr in self.transforms:
+            other |= set(expr.required_columns())
+        if self.filter is not None:
+            other |= _filter_columns(self.filter)
+        return [d.name for d in self.dimensions if d.type == "string" and d.name not in other]
+
 
 def _filter_columns(f: Any) -> set[str]:
     cols = set(f.required_columns())

@@ -50,7 +50,11 @@ class RowBlock:
         return RowBlock(self.schema, self.time[rows], {k: c.take(rows) for k, c in self.columns.items()})
 
     def slice(self, start: int, stop: int) -> RowBlock:
-        return self.take(np.arange(start, stop, dtype=np.int64))
+        """Rows ``[start, stop)``; the columns share memory with this block (blocks are never
+        changed in place)."""
+        return RowBlock(
+            self.schema, self.time[start:stop], {k: c.slice(start, stop) for k, c in self.columns.items()}
+        )
 
     @staticmethod
     def concat(blocks: Sequence[RowBlock], schema: SegmentSchema | None = None) -> RowBlock:
@@ -138,3 +142,23 @@ def concat_columns(parts: Sequence[Column], kind: str) -> Column:
     if any(p.nulls is not None for p in numerics):
         nulls = np.concatenate([p.nulls if p.nulls is not None else np.zeros(len(p), bool) for p in numerics])
     return NumericColumn(numerics[0].kind, values, nulls)
+
+
+def exact_dictionaries(block: RowBlock) -> RowBlock:
+    """``block`` with every string dictionary cut to the values some row holds.
+
+    A sliced block, or one encoded from an input dictionary, may carry values no row holds; a
+    segment's dictionaries must not. Columns already exact are kept as they are.
+    """
+    columns: dict[str, Column] = {}
+    for name, col in block.columns.items():
+        if isinstance(col, StringColumn) and len(col.dictionary):
+            used = np.bincount(col.codes, minlength=col.cardinality) > 0
+            used[0] = True
+            if not used.all():
+                keep = np.flatnonzero(used[1:])
+                remap = np.zeros(col.cardinality, dtype=code_dtype(len(keep) + 1))
+                remap[keep + 1] = np.arange(1, len(keep) + 1)
+                col = StringColumn(col.dictionary.take(pa.array(keep)), remap[col.codes], col.offsets)
+        columns[name] = col
+    return RowBlock(block.schema, block.time, columns)

@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 from pyroaring import BitMap
 
-from grove.segment.roaring import serialize_bitmaps
+from grove.segment.roaring import rows_by_code, serialize_bitmaps
 from grove.segment.sketches import SketchArray
 
 
@@ -53,7 +53,7 @@ class BitmapIndex(ABC):
 
 
 class ComputedBitmapIndex(BitmapIndex):
-    """Bitmaps built from the codes on first use: one stable sort, then one slice per code."""
+    """Bitmaps built from the codes on first use: one counting sort, then one slice per code."""
 
     def __init__(self, codes: np.ndarray, rows: np.ndarray | None, cardinality: int) -> None:
         self._codes = codes
@@ -65,11 +65,8 @@ class ComputedBitmapIndex(BitmapIndex):
 
     def _prepare(self) -> tuple[np.ndarray, np.ndarray]:
         if self._order is None or self._starts is None:
-            order = np.argsort(self._codes, kind="stable")
+            order, self._starts = rows_by_code(self._codes, self._cardinality)
             self._order = order if self._rows is None else self._rows[order]
-            starts = np.zeros(self._cardinality + 1, dtype=np.int64)
-            np.cumsum(np.bincount(self._codes, minlength=self._cardinality), out=starts[1:])
-            self._starts = starts
         return self._order, self._starts
 
     def get(self, code: int) -> BitMap:
@@ -180,6 +177,13 @@ class StringColumn:
             pa.array(self.offsets, pa.int64()), flat, mask=pa.array(null_rows)
         )
 
+    def slice(self, start: int, stop: int) -> StringColumn:
+        """Rows ``[start, stop)``, sharing the codes (a view, not a copy)."""
+        if self.offsets is None:
+            return StringColumn(self.dictionary, self.codes[start:stop])
+        lo, hi = int(self.offsets[start]), int(self.offsets[stop])
+        return StringColumn(self.dictionary, self.codes[lo:hi], self.offsets[start : stop + 1] - lo)
+
     def take(self, rows: np.ndarray) -> StringColumn:
         rows = np.asarray(rows, dtype=np.int64)
         if self.offsets is None:
@@ -210,6 +214,12 @@ class NumericColumn:
     def null_bitmap(self) -> BitMap:
         return bitmap_from_rows(np.flatnonzero(self.nulls)) if self.nulls is not None else BitMap()
 
+    def slice(self, start: int, stop: int) -> NumericColumn:
+        """Rows ``[start, stop)``, sharing the values (a view, not a copy)."""
+        return NumericColumn(
+            self.kind, self.values[start:stop], self.nulls[start:stop] if self.nulls is not None else None
+        )
+
     def take(self, rows: np.ndarray) -> NumericColumn:
         return NumericColumn(
             self.kind, self.values[rows], self.nulls[rows] if self.nulls is not None else None
@@ -229,6 +239,10 @@ class SketchColumn:
 
     def __len__(self) -> int:
         return len(self.sketches)
+
+    def slice(self, start: int, stop: int) -> SketchColumn:
+        """Rows ``[start, stop)``, sharing the entries (a view, not a copy)."""
+        return SketchColumn(self.sketches.slice(start, stop))
 
     def take(self, rows: np.ndarray) -> SketchColumn:
         return SketchColumn(self.sketches.take(rows))

@@ -64,6 +64,60 @@ def encode_strings(
     return StringColumn(dictionary.take(pa.array(order)), codes)
 
 
+class StringEncoder:
+    """Encodes one string dimension batch after batch, reusing the work of the previous batch.
+
+    Arrow dictionary arrays of strings (as read from Parquet's dictionary pages) are encoded from
+    their dictionary: it is sorted, and each row's index becomes a code through one gather, instead
+    of hashing every row's string. Batches of one Parquet row group carry the same dictionary; it is
+    sorted once, and their columns share one dictionary object, so that concatenating them needs no
+    unification. Such a column's dictionary holds every value of the input's dictionary, also values
+    no row of the batch holds (merging writes only the values rows hold). Other arrays are encoded as
+    :func:`encode_strings` does.
+    """
+
+    def __init__(self, multi_value_handling: str = "SORTED_ARRAY") -> None:
+        self.multi_value_handling = multi_value_handling
+        self._raw: pa.Array | None = None
+        self._sorted: pa.Array | None = None
+        self._rank: np.ndarray | None = None
+
+    def encode(self, arr: pa.Array | pa.ChunkedArray) -> StringColumn:
+        arr = _combine(arr)
+        typ = arr.type
+        if not (
+            pa.types.is_dictionary(typ)
+            and (pa.types.is_string(typ.value_type) or pa.types.is_large_string(typ.value_type))
+            and arr.dictionary.null_count == 0
+        ):
+            return encode_strings(arr, self.multi_value_handling)
+        dictionary, rank = self._ranked(arr.dictionary)
+        indices = arr.indices
+        if indices.null_count:
+            indices = indices.fill_null(len(rank) - 1)  # the last rank is the null code 0
+        return StringColumn(dictionary, rank[indices.to_numpy(zero_copy_only=False)])
+
+    def _ranked(self, raw: pa.Array) -> tuple[pa.Array, np.ndarray]:
+        """The sorted distinct values of ``raw`` and the code of each of its entries, null code last."""
+        if self._raw is not None and (raw is self._raw or raw.equals(self._raw)):
+            assert self._sorted is not None and self._rank is not None
+            return self._sorted, self._rank
+        values = raw.cast(DICTIONARY_TYPE)
+        order = pc.array_sort_indices(values).to_numpy()
+        ordered = values.take(pa.array(order))
+        # A dictionary may repeat a value: equal neighbours after sorting share a code.
+        new = np.ones(len(ordered), dtype=bool)
+        if len(ordered) > 1:
+            same = pc.equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1))
+            new[1:] = ~same.to_numpy(zero_copy_only=False)
+        codes = np.cumsum(new)
+        rank = np.zeros(len(values) + 1, dtype=code_dtype(int(codes[-1]) + 1 if len(codes) else 1))
+        rank[order] = codes
+        sorted_values = ordered if new.all() else ordered.filter(pa.array(new))
+        self._raw, self._sorted, self._rank = raw, sorted_values, rank
+        return sorted_values, rank
+
+
 def _encode_multi(arr: pa.Array, handling: str) -> StringColumn:
     n = len(arr)
     values = to_strings(pc.list_flatten(arr))

@@ -1,9 +1,10 @@
 """The incremental index: a mutable, queryable set of rows for one time chunk, rolled up as it grows.
 
-Rows arrive as RowBlocks. Each block is sorted (and rolled up, when the schema says so) on arrival;
-blocks are compacted together now and then so that rollup across blocks keeps memory down. A query
-sees a consistent :class:`InMemorySegment` snapshot; ``persist`` writes the rows as a segment file and
-empties the index (the caller keeps the file as one piece of the final segment).
+Rows arrive as RowBlocks. While rollup pays, each block is rolled up on arrival and blocks are
+compacted together now and then so that rollup across blocks keeps memory down; otherwise rows are
+sorted (and rolled up) once, when needed. A query sees a consistent :class:`InMemorySegment`
+snapshot; ``persist`` writes the rows as a segment file and empties the index (the caller keeps the
+file as one piece of the final segment). Both hold only the dictionary values some row holds.
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ from __future__ import annotations
 import os
 import threading
 
-from grove.segment.block import RowBlock, union_schema
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from grove.segment.block import RowBlock, exact_dictionaries, union_schema
 from grove.segment.format import write_segment
-from grove.segment.rollup import sort_rows
+from grove.segment.rollup import row_keys, sort_rows
 from grove.segment.schema import SegmentSchema
 from grove.segment.segment import InMemorySegment, SegmentInfo
 
@@ -22,15 +26,23 @@ _ROLLUP_PAYS = 0.9  # rollup on arrival while it removes at least a tenth of the
 
 
 class IncrementalIndex:
-    def __init__(self, info: SegmentInfo, schema: SegmentSchema) -> None:
+    """Rows of one time chunk. ``rollup_pays=False`` skips trying rollup on arrival (the caller has
+    seen that its data hardly rolls up)."""
+
+    def __init__(self, info: SegmentInfo, schema: SegmentSchema, *, rollup_pays: bool = True) -> None:
         self.info = info
         self.schema = schema
         self._blocks: list[RowBlock] = []
         self._rows = 0
         self._snapshot: InMemorySegment | None = None
         self._sorted = False
-        self._rollup_pays = True
+        self._rollup_pays = rollup_pays
         self._lock = threading.Lock()
+
+    @property
+    def rollup_pays(self) -> bool:
+        """False once a block has shown that rolling up on arrival hardly shrinks it."""
+        return self._rollup_pays
 
     @property
     def num_rows(self) -> int:
@@ -40,19 +52,22 @@ class IncrementalIndex:
     def add(self, block: RowBlock) -> None:
         """Add rows in any order.
 
-        While rollup pays (it shrinks blocks by a tenth or more), each block is rolled up on arrival
-        and blocks are compacted together now and then, keeping memory down. When the data hardly
-        rolls up, blocks are kept as they come and sorted once, when a snapshot or persist needs it.
+        While rollup pays (it would shrink blocks by a tenth or more), each block is rolled up on
+        arrival and blocks are compacted together now and then, keeping memory down. When the data
+        hardly rolls up, blocks are kept as they come and sorted once, when a snapshot or persist
+        needs it.
         """
         if block.num_rows == 0:
             return
         is_sorted = False
         if self.schema.rollup and self._rollup_pays:
-            before = block.num_rows
-            block = sort_rows(block, True)
-            is_sorted = True
-            if block.num_rows > before * _ROLLUP_PAYS:
+            # Counting the distinct keys (hashing) is much cheaper than rolling up (sorting).
+            key = row_keys(block)
+            if pc.count_distinct(pa.array(key)).as_py() > block.num_rows * _ROLLUP_PAYS:
                 self._rollup_pays = False
+            else:
+                block = sort_rows(block, True, key)
+                is_sorted = True
         with self._lock:
             self._blocks.append(block)
             self._sorted = is_sorted and len(self._blocks) == 1
@@ -77,7 +92,7 @@ class IncrementalIndex:
         with self._lock:
             if self._snapshot is None:
                 block = self._compact() if self._blocks else RowBlock.empty(self.schema)
-                self._snapshot = InMemorySegment(self.info, block)
+                self._snapshot = InMemorySegment(self.info, exact_dictionaries(block))
             return self._snapshot
 
     def persist(self, path: str | os.PathLike[str], *, bitmaps: bool = True, durable: bool = True) -> int:
@@ -94,7 +109,7 @@ class IncrementalIndex:
             self._rows = 0
             self._snapshot = None
         try:
-            return write_segment(path, self.info, block, bitmaps=bitmaps, durable=durable)
+            return write_segment(path, self.info, exact_dictionaries(block), bitmaps=bitmaps, durable=durable)
         except BaseException:
             with self._lock:
                 if block.num_rows:

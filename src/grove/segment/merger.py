@@ -4,7 +4,9 @@ Pieces are segments whose rows are each in segment order. The merge walks time i
 distinct ``__time`` values, so that rows that could roll up together are always in the same slice and
 a slice holds about ``slice_rows`` rows. Each slice is concatenated across pieces, rolled up again and
 streamed to the output partition writers: one per shard when a sharding function is given (hashed
-partitioning), otherwise new partitions as each fills to ``max_rows_per_segment`` (dynamic).
+partitioning), otherwise new partitions as each fills to ``max_rows_per_segment`` (dynamic). Rows
+that fit in one slice and one output are written at once instead, and a chunk persisted as a single
+piece that is already a finished segment is moved into place, not rewritten.
 """
 
 from __future__ import annotations
@@ -16,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
-from grove.segment.block import RowBlock, union_schema
-from grove.segment.columns import Column, NumericColumn, StringColumn, code_dtype
-from grove.segment.format import FILE_NAME, write_segment
+from grove.segment.block import RowBlock, exact_dictionaries, union_schema
+from grove.segment.columns import NumericColumn, StringColumn
+from grove.segment.format import FILE_NAME, MappedSegment, write_segment
 from grove.segment.rollup import sort_rows
 from grove.segment.schema import SegmentSchema
 from grove.segment.segment import Segment, SegmentInfo
@@ -41,6 +42,9 @@ class MergedSegment:
 
 def slice_bounds(times: Sequence[np.ndarray], slice_rows: int) -> list[tuple[int, int]]:
     """Time ranges ``[lo, hi)`` covering all rows, cut only between distinct times, ~slice_rows each."""
+    present = [t for t in times if len(t)]
+    if present and sum(len(t) for t in present) <= slice_rows:
+        return [(min(int(t[0]) for t in present), max(int(t[-1]) for t in present) + 1)]
     uniq_parts, count_parts = [], []
     for t in times:
         if len(t):
@@ -79,13 +83,17 @@ def merge_pieces(
     shard_fn: ShardFn | None = None,
     num_shards: int = 1,
     drop_columns: Sequence[str] = (),
+    durable: bool = True,
 ) -> list[MergedSegment]:
     """Merge ``pieces`` into final segments under ``out_dir/<partition>/``.
 
     ``info(partition)`` names each output. With ``shard_fn`` every row goes to shard
     ``shard_fn(block)[row]`` (one output per shard ``0 .. num_shards-1``, empty ones included); otherwise outputs
     are filled in order up to ``max_rows_per_segment`` rows. ``drop_columns`` are metrics used only
-    during the merge (such as a partition hash) and left out of the outputs.
+    during the merge (such as a partition hash) and left out of the outputs. ``durable=False`` skips
+    the fsync of outputs that are only copied elsewhere. A single piece that is already a finished
+    segment (bitmap indexes, exact dictionaries, the first output's info) is moved into place, not
+    rewritten.
     """
     out_dir = Path(out_dir)
     base = schema or union_schema([p.schema for p in pieces])
@@ -107,19 +115,29 @@ def merge_pieces(
         w = writers.get(partition)
         if w is None:
             w = writers[partition] = StreamingSegmentWriter(
-                out_dir / str(partition), info(partition), out_schema
+                out_dir / str(partition), info(partition), out_schema, durable=durable
             )
         return w
 
     if len(pieces) == 1 and shard_fn is None and schema is None:
-        return _rewrite_single(pieces[0], out_dir, info, max_rows_per_segment)
+        return _rewrite_single(pieces[0], out_dir, info, max_rows_per_segment, durable)
     if shard_fn is not None:
         for shard in range(num_shards):
             writer(shard)  # every shard gets a segment, empty or not, so the partition set is complete
+    slices = list(_slices(pieces, base, slice_rows))
+    if shard_fn is None and len(slices) == 1:
+        block = _merge_slice(pieces, slices[0], base)
+        if block.num_rows <= max_rows_per_segment:
+            # One slice and one output: written at once, not spilled and read back first.
+            directory = out_dir / "0"
+            directory.mkdir(parents=True, exist_ok=True)
+            path = directory / FILE_NAME
+            out = exact_dictionaries(_strip(block, out_schema))
+            size = write_segment(path, info(0), out, durable=durable)
+            return [MergedSegment(0, path, block.num_rows, size)]
     current = 0
-    for ranges in _slices(pieces, base, slice_rows):
-        parts = [pieces[i].to_block().slice(a, b) for i, a, b in ranges]
-        block = sort_rows(RowBlock.concat(parts, base), base.rollup)
+    for ranges in slices:
+        block = _merge_slice(pieces, ranges, base)
         if shard_fn is not None:
             shards = shard_fn(block)
             for shard in np.unique(shards):
@@ -142,6 +160,13 @@ def merge_pieces(
     for partition in sorted(writers):
         finish(partition)
     return [finished[p] for p in sorted(finished)]
+
+
+def _merge_slice(
+    pieces: Sequence[Segment], ranges: list[tuple[int, int, int]], schema: SegmentSchema
+) -> RowBlock:
+    parts = [pieces[i].to_block().slice(a, b) for i, a, b in ranges]
+    return sort_rows(RowBlock.concat(parts, schema), schema.rollup)
 
 
 def _strip(block: RowBlock, schema: SegmentSchema) -> RowBlock:
@@ -252,10 +277,19 @@ class _FirstDimension:
 
 
 def _rewrite_single(
-    piece: Segment, out_dir: Path, info: Callable[[int], SegmentInfo], max_rows: int
+    piece: Segment, out_dir: Path, info: Callable[[int], SegmentInfo], max_rows: int, durable: bool
 ) -> list[MergedSegment]:
     """A chunk persisted in one piece is already sorted and rolled up: write it out as final
     segments (with bitmap indexes), cut every ``max_rows`` rows, without sorting it again."""
+    if isinstance(piece, MappedSegment) and piece.num_rows <= max_rows and _is_finished(piece, info(0)):
+        directory = out_dir / "0"
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / FILE_NAME
+        if durable:
+            with open(piece.path, "rb") as f:
+                os.fsync(f.fileno())
+        os.replace(piece.path, path)
+        return [MergedSegment(0, path, piece.num_rows, piece.size_bytes)]
     block = piece.to_block()
     out = []
     for partition, start in enumerate(range(0, max(block.num_rows, 1), max_rows)):
@@ -265,23 +299,18 @@ def _rewrite_single(
         directory = out_dir / str(partition)
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / FILE_NAME
-        size = write_segment(path, info(partition), _compact(part))
+        size = write_segment(path, info(partition), exact_dictionaries(part), durable=durable)
         out.append(MergedSegment(partition, path, part.num_rows, size))
     return out
 
 
-def _compact(block: RowBlock) -> RowBlock:
-    """Drop dictionary values no row of a (sliced) block holds, so the segment's dictionaries are exact."""
-    columns: dict[str, Column] = {}
-    for name, col in block.columns.items():
-        if isinstance(col, StringColumn) and len(col.codes):
-            used = np.bincount(col.codes, minlength=col.cardinality) > 0
-            used[0] = True
-            if not used.all():
-                keep = np.flatnonzero(used[1:])
-                remap = np.zeros(col.cardinality, dtype=np.int64)
-                remap[keep + 1] = np.arange(1, len(keep) + 1)
-                codes = remap[col.codes].astype(code_dtype(len(keep) + 1))
-                col = StringColumn(col.dictionary.take(pa.array(keep)), codes, col.offsets)
-        columns[name] = col
-    return RowBlock(block.schema, block.time, columns)
+def _is_finished(piece: MappedSegment, info: SegmentInfo) -> bool:
+    """Whether the piece file is what rewriting it as segment ``info`` would write: the same info,
+    and bitmap indexes (its dictionaries are exact, as every segment's are)."""
+    if piece.info != info:
+        return False
+    for dim in piece.schema.dimensions:
+        meta = piece.column_meta(dim.name)
+        if meta is None or (meta["type"] == "string" and "bitmaps" not in meta["buffers"]):
+            return False
+    return True

@@ -99,6 +99,28 @@ def _write(rows: np.ndarray, starts: np.ndarray, offsets: np.ndarray, out: np.nd
             i = j
 
 
+@numba.njit(cache=True, nogil=True)
+def _rows_by_code(codes: np.ndarray, rows: np.ndarray, starts: np.ndarray) -> None:
+    for i in range(codes.shape[0]):
+        starts[codes[i] + 1] += 1
+    for c in range(starts.shape[0] - 1):
+        starts[c + 1] += starts[c]
+    pos = starts[:-1].copy()
+    for i in range(codes.shape[0]):
+        c = codes[i]
+        rows[pos[c]] = i
+        pos[c] += 1
+
+
+def rows_by_code(codes: np.ndarray, cardinality: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions grouped by code (ascending within a code) and int64 ``starts`` (cardinality+1):
+    code c's positions are ``positions[starts[c]:starts[c+1]]``. One counting sort, in two passes."""
+    positions = np.empty(len(codes), dtype=np.int64)
+    starts = np.zeros(cardinality + 1, dtype=np.int64)
+    _rows_by_code(codes, positions, starts)
+    return positions, starts
+
+
 def serialize_bitmaps(rows: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Serialize one bitmap per code: ``rows[starts[c]:starts[c+1]]`` ascending are code c's rows.
 

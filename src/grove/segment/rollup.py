@@ -10,6 +10,8 @@ group whose values are all null stays null.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -17,12 +19,14 @@ import pyarrow.compute as pc
 from grove.segment.block import RowBlock
 from grove.segment.columns import Column, NumericColumn, SketchColumn, StringColumn
 from grove.segment.schema import MetricDef
-from grove.segment.sketches import SketchArray, hll_union_groups, theta_union_groups
+from grove.segment.sketches import SketchArray, hll_union_runs, theta_union_groups
 
 _LIMIT = 1 << 62
 
 
-_SAMPLE = 4096
+_SAMPLE = 16_384
+_FEW_DISTINCT = 0.95  # a sample with at most this share of distinct values is worth hashing
+_SPARSE = 64  # a key whose range exceeds the rows this many times over is re-ranked early
 
 
 def _dense_rank(values: np.ndarray) -> tuple[np.ndarray, int]:
@@ -30,14 +34,19 @@ def _dense_rank(values: np.ndarray) -> tuple[np.ndarray, int]:
 
     Hashing first (Arrow's dictionary encoding) and sorting only the distinct values is much faster
     than sorting every value when values repeat, which is the common case for keys. When a sample
-    says most values are distinct (row times without rollup, composite keys of many dimensions),
-    hashing saves nothing and one sort of all values is cheaper.
+    says nearly all values are distinct (row times without rollup, composite keys of many
+    independent dimensions), hashing saves nothing and one stable sort of all values is cheaper;
+    it is cheaper still when the values arrive nearly in order, as times usually do.
     """
-    if len(values) > 4 * _SAMPLE:
-        sample = values[:: len(values) // _SAMPLE]
-        if len(np.unique(sample)) > len(sample) // 2:
-            distinct, inverse = np.unique(values, return_inverse=True)
-            return inverse.reshape(-1).astype(np.int64, copy=False), len(distinct)
+    return _hash_rank(values) if _few_distinct(values) else _sorted_rank(values)
+
+
+def _few_distinct(values: np.ndarray) -> bool:
+    sample = values[:: max(1, len(values) // _SAMPLE)]
+    return len(sample) <= 1 or pc.count_distinct(pa.array(sample)).as_py() <= _FEW_DISTINCT * len(sample)
+
+
+def _hash_rank(values: np.ndarray) -> tuple[np.ndarray, int]:
     encoded = pc.dictionary_encode(pa.array(values))
     distinct = encoded.dictionary.to_numpy(zero_copy_only=False)
     rank = np.empty(len(distinct), dtype=np.int64)
@@ -45,11 +54,28 @@ def _dense_rank(values: np.ndarray) -> tuple[np.ndarray, int]:
     return rank[encoded.indices.to_numpy(zero_copy_only=False)], len(distinct)
 
 
+def _sorted_rank(values: np.ndarray) -> tuple[np.ndarray, int]:
+    if values.dtype.kind == "f":
+        # np.unique counts every NaN as one value, as the hashing path does.
+        distinct, inverse = np.unique(values, return_inverse=True)
+        return inverse.reshape(-1).astype(np.int64, copy=False), len(distinct)
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    new = np.empty(len(values), dtype=bool)
+    new[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    ranks = np.cumsum(new, dtype=np.int64)
+    ranks -= 1
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[order] = ranks
+    return rank, int(ranks[-1]) + 1 if len(ranks) else 0
+
+
 def _dimension_key(col: Column) -> tuple[np.ndarray, int]:
-    """An int64 key per row whose order is the dimension's sort order, and its range."""
+    """An integer key per row whose order is the dimension's sort order, and its range."""
     if isinstance(col, StringColumn):
         if col.offsets is None:
-            return col.codes.astype(np.int64), col.cardinality
+            return col.codes, col.cardinality  # unsigned codes widen to int64 when combined
         return _multi_value_key(col)
     if isinstance(col, NumericColumn):
         rank, n = _dense_rank(col.values)
@@ -76,24 +102,51 @@ def _multi_value_key(col: StringColumn) -> tuple[np.ndarray, int]:
 
 
 def row_keys(block: RowBlock) -> np.ndarray:
-    """One int64 per row whose order is segment order (equal keys = same time and dimensions)."""
-    key, size = _dense_rank(block.time)
-    for dim in block.schema.dimensions:
-        k, r = _dimension_key(block.columns[dim.name])
-        if size * r >= _LIMIT:
-            key, size = _dense_rank(key)
-            if size * r >= _LIMIT:
-                raise OverflowError("too many distinct dimension combinations in one block")
+    """One int64 per row whose order is segment order (equal keys = same time and dimensions).
+
+    The dimensions are combined first, last dimension least significant, and the time rank goes on
+    top. A combined key is re-ranked (made dense again) when the next factor would overflow, and,
+    when the whole key cannot fit in 62 bits, also early while its range far exceeds the rows and a
+    sample says re-ranking can hash: nested dimensions (ads, campaigns, ad groups) have few distinct
+    combinations, so re-ranking them early avoids sorting a nearly distinct key later.
+    """
+    n = block.num_rows
+    dims = [_dimension_key(block.columns[d.name]) for d in block.schema.dimensions]
+    time, t = _dense_rank(block.time)
+    early = math.prod(r for _, r in dims) * t >= _LIMIT
+    key, size = np.zeros(n, dtype=np.int64), 1
+    for k, r in dims:
+        if early and size > _SPARSE * n:
+            if _few_distinct(key):
+                key, size = _hash_rank(key)
+            else:
+                early = False
+        key, size = _widen(key, size, r)
         key = key * r + k
         size *= r
-    return key
+    key, size = _widen(key, size, t)
+    return time * size + key
 
 
-def sort_rows(block: RowBlock, rollup: bool) -> RowBlock:
-    """Rows in segment order; with ``rollup``, rows sharing time and dimensions combined into one."""
+def _widen(key: np.ndarray, size: int, factor: int) -> tuple[np.ndarray, int]:
+    """``key`` re-ranked when ``size * factor`` would overflow; OverflowError when it still would."""
+    if size * factor < _LIMIT:
+        return key, size
+    key, size = _dense_rank(key)
+    if size * factor >= _LIMIT:
+        raise OverflowError("too many distinct dimension combinations in one block")
+    return key, size
+
+
+def sort_rows(block: RowBlock, rollup: bool, key: np.ndarray | None = None) -> RowBlock:
+    """Rows in segment order; with ``rollup``, rows sharing time and dimensions combined into one.
+
+    ``key`` is the block's :func:`row_keys` when the caller has it already.
+    """
     if block.num_rows == 0:
         return block
-    key = row_keys(block)
+    if key is None:
+        key = row_keys(block)
     order = np.argsort(key, kind="stable")
     if not rollup:
         return block if _is_identity(order) else block.take(order)
@@ -105,14 +158,11 @@ def sort_rows(block: RowBlock, rollup: bool) -> RowBlock:
     if len(starts) == block.num_rows:
         return block if _is_identity(order) else block.take(order)
     first_rows = order[starts]
-    group_of_sorted = np.cumsum(boundary) - 1
-    group = np.empty(len(order), dtype=np.int64)
-    group[order] = group_of_sorted
     columns: dict[str, Column] = {}
     for dim in block.schema.dimensions:
         columns[dim.name] = block.columns[dim.name].take(first_rows)
     for met in block.schema.metrics:
-        columns[met.name] = combine_metric(met, block.columns[met.name], order, starts, group)
+        columns[met.name] = combine_metric(met, block.columns[met.name], order, starts)
     return RowBlock(block.schema, block.time[first_rows], columns)
 
 
@@ -120,16 +170,17 @@ def _is_identity(order: np.ndarray) -> bool:
     return bool(np.all(order[1:] > order[:-1])) if len(order) > 1 else True
 
 
-def combine_metric(
-    met: MetricDef, col: Column, order: np.ndarray, starts: np.ndarray, group: np.ndarray
-) -> Column:
+def combine_metric(met: MetricDef, col: Column, order: np.ndarray, starts: np.ndarray) -> Column:
     """Combine a metric column by group (rows sorted by ``order``; groups begin at ``starts``)."""
     num_groups = len(starts)
     if isinstance(col, SketchColumn):
         sk = col.sketches
-        parents = sk.parents()
         if met.combine == "hll":
-            return SketchColumn(hll_union_groups(group[parents], sk.entries, num_groups, sk.param))
+            return SketchColumn(hll_union_runs(sk, order, starts))
+        # The group of each row, in row order.
+        group = np.empty(len(order), dtype=np.int64)
+        group[order] = np.repeat(np.arange(num_groups, dtype=np.int64), np.diff(starts, append=len(order)))
+        parents = sk.parents()
         thetas = None
         if sk.thetas is not None:
             thetas = np.full(num_groups, np.iinfo(np.uint64).max, dtype=np.uint64)

@@ -11,8 +11,8 @@ import numpy as np
 import pyarrow as pa
 
 from grove.segment.hashing import hash_numbers, hash_strings
-from grove.segment.roaring import serialize_bitmaps
-from grove.segment.sketches import hll_dense_registers, hll_entries
+from grove.segment.roaring import rows_by_code, serialize_bitmaps
+from grove.segment.sketches import SketchArray, hll_dense_registers, hll_entries, hll_union_runs
 
 
 def warm_kernels() -> None:
@@ -21,4 +21,11 @@ def warm_kernels() -> None:
     hash_numbers(np.arange(2, dtype=np.float64))
     entries = hll_entries(hashes, 14)
     hll_dense_registers(np.zeros(2, dtype=np.int64), entries, 1, 14)
+    sketches = SketchArray("hll", 14, np.array([0, 1, 2], dtype=np.int64), entries)
+    hll_union_runs(sketches, np.arange(2, dtype=np.int64), np.zeros(1, dtype=np.int64))
     serialize_bitmaps(np.arange(2, dtype=np.int64), np.array([0, 1, 2], dtype=np.int64))
+    for dtype in (np.uint8, np.uint16, np.int32):
+        codes = np.zeros(2, dtype=dtype)
+        rows_by_code(codes, 1)
+        codes.flags.writeable = False  # codes of a memory-mapped segment
+        rows_by_code(codes, 1)

@@ -101,10 +101,19 @@ class _StringSpill:
 
 
 class StreamingSegmentWriter:
-    """Append RowBlocks in segment order; ``finish`` writes ``directory/segment.grove``."""
+    """Append RowBlocks in segment order; ``finish`` writes ``directory/segment.grove`` (fsynced unless
+    ``durable=False``)."""
 
-    def __init__(self, directory: str | os.PathLike[str], info: SegmentInfo, schema: SegmentSchema) -> None:
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        info: SegmentInfo,
+        schema: SegmentSchema,
+        *,
+        durable: bool = True,
+    ) -> None:
         self.directory = Path(directory)
+        self.durable = durable
         self.spill_dir = self.directory / "spill"
         self.spill_dir.mkdir(parents=True, exist_ok=True)
         self.info = info
@@ -194,7 +203,7 @@ class StreamingSegmentWriter:
                 columns[met.name] = self._finish_numeric(met.name, met.type)
         block = RowBlock(self.schema, self._time.read(), columns)
         path = self.directory / FILE_NAME
-        size = write_segment(path, self.info, block)
+        size = write_segment(path, self.info, block, durable=self.durable)
         del block, columns
         shutil.rmtree(self.spill_dir, ignore_errors=True)
         return path, size
