@@ -17,6 +17,7 @@ import uvicorn
 from grove.cli.output import console
 from grove.cluster.node import EmbeddedNode
 from grove.common.config import Config
+from grove.common.memory import keep_freed_memory
 from grove.server.app import create_app
 
 _GRACE_S = 30
@@ -31,6 +32,7 @@ def serve(config: Config, on_ready: Callable[[EmbeddedNode], None] | None = None
         # (it would otherwise walk ~200,000 objects, tens of milliseconds, every few big answers).
         gc.collect()
         gc.freeze()
+        keep_freed_memory()
         if on_ready is not None:
             on_ready(node)
 

@@ -8,7 +8,6 @@ that task's callback.
 
 from __future__ import annotations
 
-import ctypes
 import importlib
 import queue
 import sys
@@ -19,6 +18,7 @@ from contextlib import contextmanager
 from multiprocessing import get_context
 from typing import Any
 
+from grove.common.memory import keep_freed_memory
 from grove.errors import IngestionFailed
 from grove.segment.warmup import warm_kernels
 
@@ -30,30 +30,7 @@ _queue: Any = None
 def _init_worker(progress_queue: Any) -> None:
     global _queue
     _queue = progress_queue
-    _keep_freed_memory()
-
-
-# glibc's mallopt parameters (malloc.h).
-_M_TRIM_THRESHOLD = -1
-_M_MMAP_THRESHOLD = -3
-
-
-def _keep_freed_memory() -> None:
-    """Let a worker reuse the memory it frees instead of handing it back to the OS at once.
-
-    Building allocates and frees arrays of a few MB for every batch. By default glibc serves such
-    sizes with fresh mappings and unmaps them when freed, so every batch page-faults (and the kernel
-    zeroes) its memory anew: a tenth of a Parquet build was that kernel time. Arrays up to 32 MB now
-    come from the heap, and up to 256 MB of free heap is kept for the next batch; peak memory does
-    not change. Does nothing where the C library has no ``mallopt``.
-    """
-    try:
-        libc = ctypes.CDLL(None)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return
-    mallopt(_M_MMAP_THRESHOLD, 32 << 20)
-    mallopt(_M_TRIM_THRESHOLD, 256 << 20)
+    keep_freed_memory()
 
 
 def _ready() -> int:

@@ -22,6 +22,7 @@ from adsdata import COUNT, DAY, ROWS, T0, Row, groupby
 from grove.common.jsonout import dumps
 from grove.common.time import format_timestamp, parse_timestamp
 from grove.errors import InvalidQuery
+from grove.query.types import groupby as groupby_type
 
 Run = Callable[[dict[str, Any]], list[Any]]
 CLICKS = {"type": "longSum", "name": "clicks", "fieldName": "clicks"}
@@ -481,7 +482,11 @@ def test_an_output_name_used_twice_is_refused_naming_the_second(
     assert e.value.path == field
 
 
-def test_the_json_written_from_columns_is_the_rows_json(run: Run, runner: Any) -> None:
+@pytest.mark.parametrize("min_rows", [0, 10**9])  # laid out from columns / built as rows and encoded
+def test_the_json_written_from_columns_is_the_rows_json(
+    run: Run, runner: Any, min_rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(groupby_type, "_JSON_COLUMNS_MIN_ROWS", min_rows)
     # Integer metrics (exact in any merge order), string and long dimensions, nulls, post-aggregators,
     # a limit and subtotals: the bytes the server sends equal orjson's encoding of the rows.
     query = groupby(

@@ -18,6 +18,7 @@ import pyarrow as pa
 from pydantic import model_validator
 
 from grove.common.granularity import AllGranularity
+from grove.common.jsonout import dumps
 from grove.common.models import GranularityField, NonEmptyStr, spec_error
 from grove.common.time import format_timestamps
 from grove.errors import InvalidQuery
@@ -51,6 +52,8 @@ from grove.query.spec.postaggregators import PostAggregator
 from grove.query.view import SegmentView
 
 TIME_KEY = "__time"
+# Answers with at least this many rows leave as JSON written from their columns (see finalize_json).
+_JSON_COLUMNS_MIN_ROWS = 1000
 
 
 class GroupByQuery(BaseQuery):
@@ -270,10 +273,8 @@ class GroupByToolchest(Toolchest[GroupByQuery]):
         aggs = build_aggregations(query.aggregations)
         post_aggregator_names(query.post_aggregations)
         out: list[Any] = []
-        for dims, part in zip(_blocks(query), merged, strict=True):
-            out.extend(
-                self._rows(query, aggs, _with_all_dimensions(query, part), tuple(d.output_name for d in dims))
-            )
+        for part in merged:
+            out.extend(self._rows(query, self._frame(query, aggs, _with_all_dimensions(query, part))))
         return out
 
     def finalize_json(self, query: GroupByQuery, merged: list[KeyedPartial]) -> bytes | memoryview | None:
@@ -286,18 +287,14 @@ class GroupByToolchest(Toolchest[GroupByQuery]):
         blocks = []
         for part in merged:
             frame = self._frame(query, aggs, _with_all_dimensions(query, part))
-            text = _frame_json(query, frame)
-            if text is None:
-                return None
-            blocks.append(text)
+            # A few rows are quicker to build and encode than to lay out from columns.
+            text = _frame_json(query, frame) if len(frame.order) >= _JSON_COLUMNS_MIN_ROWS else None
+            blocks.append(text if text is not None else dumps(self._rows(query, frame)))
         if len(blocks) == 1:
             return blocks[0]
         return b"[" + b",".join(b[1:-1] for b in blocks if len(b) > 2) + b"]"
 
-    def _rows(
-        self, query: GroupByQuery, aggs: Sequence[Aggregation], part: KeyedPartial, present: tuple[str, ...]
-    ) -> list[Any]:
-        frame = self._frame(query, aggs, part)
+    def _rows(self, query: GroupByQuery, frame: _Frame) -> list[Any]:
         order, times, names = frame.order, frame.times, frame.names
         stamps = format_timestamps(times[order], query.granularity.tz) if len(order) else []
         # Rows are assembled column-wise: reorder each column once, then zip (per-row work in C).
