@@ -165,8 +165,40 @@ def merge_pieces(
 def _merge_slice(
     pieces: Sequence[Segment], ranges: list[tuple[int, int, int]], schema: SegmentSchema
 ) -> RowBlock:
-    parts = [pieces[i].to_block().slice(a, b) for i, a, b in ranges]
-    return sort_rows(RowBlock.concat(parts, schema), schema.rollup)
+    """The rows of ``ranges`` sorted (and rolled up) as one block.
+
+    Each piece is sorted and rolled up already, so only the times that several pieces hold need
+    sorting: pieces built from consecutive input (two workers' halves of a day) overlap in an hour or
+    none. Rows before that window come from one piece each, pieces in time order, and so do the rows
+    after it; rows at different times never roll up together.
+    """
+    spans = []
+    for i, a, b in ranges:
+        t = pieces[i].time()
+        spans.append((int(t[a]), int(t[b - 1]), i, a, b))
+    spans.sort()
+    window: tuple[int, int] | None = None
+    for x in range(len(spans)):
+        for y in range(x + 1, len(spans)):
+            lo, hi = max(spans[x][0], spans[y][0]), min(spans[x][1], spans[y][1])
+            if lo <= hi:
+                window = (lo, hi) if window is None else (min(window[0], lo), max(window[1], hi))
+    blocks = {i: pieces[i].to_block() for _, _, i, _, _ in spans}
+    if window is None:
+        return RowBlock.concat([blocks[i].slice(a, b) for _, _, i, a, b in spans], schema)
+    before, middle, after = [], [], []
+    for _, _, i, a, b in spans:
+        t = pieces[i].time()
+        m = max(a, min(b, int(np.searchsorted(t, window[0], side="left"))))
+        n = max(m, min(b, int(np.searchsorted(t, window[1], side="right"))))
+        if m > a:
+            before.append(blocks[i].slice(a, m))
+        if n > m:
+            middle.append(blocks[i].slice(m, n))
+        if b > n:
+            after.append(blocks[i].slice(n, b))
+    sorted_middle = sort_rows(RowBlock.concat(middle, schema), schema.rollup)
+    return RowBlock.concat([*before, sorted_middle, *after], schema)
 
 
 def _strip(block: RowBlock, schema: SegmentSchema) -> RowBlock:
