@@ -216,7 +216,7 @@ class QueryRunner:
         virtual = VirtualColumnSpec.from_models(query.virtual_columns)
         prepared = toolchest.prepare(query)
 
-        def work(batch: list[tuple[SegmentRef, int, int]]) -> Any:
+        def work(batch: list[tuple[SegmentRef, int, int]], premerge: bool = True) -> Any:
             partials = []
             for ref, part, parts in batch:
                 if cancel.is_set() or (deadline is not None and time.monotonic() > deadline):
@@ -230,14 +230,15 @@ class QueryRunner:
                         views.append(view.part(part, parts) if parts > 1 else view)
                 ctx = SegmentContext(segment, ref.descriptor, ref.visible, prepared)
                 partials.append(toolchest.process(query, views, ctx))
-            # Aggregating types merge associatively, so each thread merges its own share first.
-            return (
-                [toolchest.merge(query, partials)] if toolchest.splittable and len(partials) > 1 else partials
-            )
+            # Aggregating types merge associatively, so each pool thread merges its own share first
+            # (on the calling thread, the final merge takes them all at once).
+            if premerge and toolchest.splittable and len(partials) > 1:
+                return [toolchest.merge(query, partials)]
+            return partials
 
         def here(batch: list[tuple[SegmentRef, int, int]]) -> Any:
             try:
-                return work(batch)
+                return work(batch, premerge=False)
             except _Cancelled:
                 if deadline is not None and time.monotonic() >= deadline:
                     raise QueryTimeout(
