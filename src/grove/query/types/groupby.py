@@ -278,8 +278,10 @@ class GroupByToolchest(Toolchest[GroupByQuery]):
         return out
 
     def finalize_json(self, query: GroupByQuery, merged: list[KeyedPartial]) -> bytes | memoryview | None:
-        """The answer as JSON bytes written from its columns (:mod:`grove.query.jsonwriter`), or None
-        when a column is of a kind only the row path writes (then the caller encodes ``finalize``)."""
+        """The answer as JSON bytes: a block of 1,000 rows or more is written from its columns
+        (:mod:`grove.query.jsonwriter`), a smaller one (or one with a column the writer does not
+        take, such as objects) is built as rows and encoded. None with ``resultAsArray``, whose rows
+        the caller encodes from ``finalize``."""
         if query.context_bool("resultAsArray"):
             return None
         aggs = build_aggregations(query.aggregations)
