@@ -273,12 +273,12 @@ def test_cancel_a_running_query(client: httpx.Client) -> None:
 
 
 def test_context_timeout_is_504(client: httpx.Client) -> None:
-    started = time.monotonic()
+    # The client's own timeout (60 s) bounds the wait: a query that ignored its 1 ms timeout and ran
+    # to the end would answer 200, not 504.
     message = refused(
         client.post("/druid/v2/", json=slow(timeout=1, queryId="too-slow")), 504, "Query timeout"
     )
     assert "[too-slow]" in message
-    assert time.monotonic() - started < 30
     assert query(client, TIME_BOUNDARY)[0]["result"]["maxTime"] == "2015-09-12T23:59:59.200Z"
 
 

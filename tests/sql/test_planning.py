@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -459,7 +458,7 @@ def test_exact_count_distinct_is_a_nested_grouping(engine: SqlEngine) -> None:
     assert inner["aggregations"] == [{"type": "longSum", "name": "p0", "fieldName": "clicks"}]
 
 
-# --- naming and timing --------------------------------------------------------------------------------
+# --- naming and big statements --------------------------------------------------------------------------------
 
 
 def test_unaliased_expressions_are_named_expr_and_their_position(engine: SqlEngine) -> None:
@@ -469,20 +468,14 @@ def test_unaliased_expressions_are_named_expr_and_their_position(engine: SqlEngi
     assert [c.name for c in node.columns] == ["country", "EXPR$1", "s", "EXPR$3"]
 
 
-def test_planning_a_10000_value_in_list_is_fast(engine: SqlEngine) -> None:
+def test_a_10000_value_in_list_plans_as_one_in_filter(engine: SqlEngine) -> None:
+    # How long planning takes is bench/sql.py's business (its IN-list case); here only the plan's shape.
     values = ", ".join(f"'user-{i}'" for i in range(10_000))
     statement = f'SELECT country, SUM(clicks) FROM ads WHERE "user" IN ({values}) GROUP BY country'
-    engine.plan(statement)
-    runs = []
-    for _ in range(5):
-        start = time.perf_counter()
+    for _ in range(2):  # planned, then from the plan cache
         node, _, _, _ = engine.plan(statement)
-        runs.append(time.perf_counter() - start)
-    query = node.natives()[0].query
-    assert query["filter"]["type"] == "in" and len(query["filter"]["values"]) == 10_000
-    print(
-        f"\nplanning a 10,000-value IN list: best {min(runs) * 1000:.1f} ms, median {sorted(runs)[2] * 1000:.1f} ms"
-    )
+        query = node.natives()[0].query
+        assert query["filter"]["type"] == "in" and len(query["filter"]["values"]) == 10_000
 
 
 @pytest.mark.parametrize(
