@@ -60,7 +60,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,6 +85,7 @@ from common import (
     wait_for_idle,
     write_result,
 )
+from grove.common.jsonout import dumps
 from query import DataKey, derive_workload, parquet_file, prepare_duckdb, prepare_grove
 from query_workload import BenchQuery, build_queries
 
@@ -93,8 +94,6 @@ START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 60.0
 NATIVE = "/druid/v2/"
 JSON_HEADERS = {"Content-Type": "application/json"}
-# What the server's json_response uses, so that encoding is timed as the server does it.
-SERVER_JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 MIX = "mix"
 
 
@@ -355,11 +354,11 @@ class SingleClient:
 
 
 def time_encode(result: Any, repeat: int = 7) -> float:
-    """Median seconds the server's ``orjson.dumps`` of ``result`` takes."""
+    """Median seconds encoding ``result`` takes as the server's row path encodes it (``grove.common.jsonout``)."""
     seconds = []
     for _ in range(repeat):
         start = time.perf_counter()
-        orjson.dumps(result, option=SERVER_JSON_OPTIONS)
+        dumps(result)
         seconds.append(time.perf_counter() - start)
     return float(np.median(seconds))
 
@@ -395,7 +394,7 @@ def single_client(
         post_lean(lean, query.grove)
     result = db.query(query.grove)
     encode_s = time_encode(result)
-    response_bytes = len(orjson.dumps(result, option=SERVER_JSON_OPTIONS))
+    response_bytes = len(dumps(result))
     best: SingleClient | None = None
     for _ in range(1 + args.retries):
         run = _single_client_runs(db, client, lean, query, args, pids, encode_s, response_bytes)
@@ -471,26 +470,15 @@ def _single_client_runs(
     )
 
 
-def request_floor(client: httpx.Client, runs: int = 300) -> list[float]:
-    """Round trips of ``GET /status/health`` on a warm connection: what any request costs at least."""
+def request_floor(get_health: Callable[[], object], runs: int = 300) -> list[float]:
+    """Round trips of ``get_health()`` (``GET /status/health`` on a warm connection, body read): what
+    any request costs at least through that client."""
     for _ in range(20):
-        client.get("/status/health")
+        get_health()
     seconds = []
     for _ in range(runs):
         start = time.perf_counter()
-        client.get("/status/health").content  # noqa: B018 - the body is read as a query's would be
-        seconds.append(time.perf_counter() - start)
-    return seconds
-
-
-def lean_request_floor(client: LeanClient, runs: int = 300) -> list[float]:
-    """The same floor through the lean client."""
-    for _ in range(20):
-        client.request("GET", "/status/health")
-    seconds = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        client.request("GET", "/status/health")
+        get_health()
         seconds.append(time.perf_counter() - start)
     return seconds
 
@@ -703,8 +691,9 @@ def print_breakdown(
         caption=(
             f"request floor: GET /status/health on a warm http.client connection (p50 of {len(floor)}; p99 "
             f"{percentile(floor, 99) * 1000:.2f} ms; through httpx p50 {percentile(httpx_floor, 50) * 1000:.2f} "
-            "ms): client, loopback, uvicorn, routing. server encode: orjson.dumps of the answer with the "
-            "server's options, timed here. client decode: orjson.loads in the httpx runs (p50). query in "
+            "ms): client, loopback, uvicorn, routing. server encode: encoding the answer's rows as the "
+            "server does (timed here; groupBy answers of 1,000 rows or more are written from their columns "
+            "instead, inside the query's time). client decode: orjson.loads in the httpx runs (p50). query in "
             "server: the server's own mean time for the query "
             "(grove_query_seconds: worker-thread hop, admission, the query) minus the in-process mean. "
             "rest: what remains: reading and parsing the request body, routing, the query id, metrics, "
@@ -806,7 +795,7 @@ def check_answers(db: Any, client: httpx.Client, queries: Sequence[BenchQuery]) 
     """Queries whose HTTP answer differs from the in-process one (canonical rows compared)."""
     wrong = []
     for q in queries:
-        local = q.canon_grove(orjson.loads(orjson.dumps(db.query(q.grove), option=SERVER_JSON_OPTIONS)))
+        local = q.canon_grove(orjson.loads(dumps(db.query(q.grove))))
         response = client.post(NATIVE, content=orjson.dumps(q.grove))
         if response.status_code != 200 or q.canon_grove(orjson.loads(response.content)) != local:
             wrong.append(f"{q.key}: HTTP {response.status_code} {response.content[:200]!r}")
@@ -845,8 +834,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for w in wrong:
                     console.print(f"[bold red]MISMATCH[/] {escape(w)}")
                 return 1
-            httpx_floor = request_floor(client)
-            floor = lean_request_floor(lean)
+            httpx_floor = request_floor(lambda: client.get("/status/health").content)
+            floor = request_floor(lambda: lean.request("GET", "/status/health"))
             for q in queries:
                 r = single_client(db, client, lean, q, args, pids)
                 single.append(r)
