@@ -55,6 +55,7 @@ _BITMAP_CODES = 64  # at most this many matching values to select rows through t
 _BITMAP_SHARE = 0.05  # ... and only when, together, they keep at most this share of the view's rows
 _BITMAP_SHARE_GROUPED = 0.3
 _PREFIX_CODES = 4096  # at most this many values of the first dimension for range access
+_SEARCH_STEPS_MAX = 4096  # up to this many binary search steps, ranges are found without the runs
 _DENSE_HLL_BYTES = 64 << 20
 
 
@@ -223,7 +224,7 @@ def run_fast(
     #    select rows through their bitmaps; the rest are tested row by row in the kernel.
     luts: list[tuple[np.ndarray, np.ndarray]] = []
     candidates: list[tuple[int, StringColumn, np.ndarray, np.ndarray]] = []
-    prefix: tuple[StringColumn, np.ndarray] | None = None
+    prefix: tuple[StringColumn, np.ndarray, np.ndarray] | None = None
     for name, f in plan.terms:
         col = view.column(name)
         if col is None:
@@ -239,7 +240,7 @@ def run_fast(
         if len(hits) == col.cardinality:
             continue
         if name == first_dim and prefix is None and _prefix_pays(segment, view, len(hits)):
-            prefix = (col, hits)
+            prefix = (col, hits, lut)
             continue
         if col.has_index and len(hits) <= _BITMAP_CODES:
             estimate = sum(len(col.bitmap(int(c))) for c in hits)
@@ -339,11 +340,8 @@ def run_fast(
     # 5. The row source: row ranges of the first dimension's values, a row list, or bucket ranges.
     kernel_dims = list(zip(dim_cols, strides, strict=True))
     if prefix is not None:
-        col, hits = prefix
-        found = _prefix_ranges(segment, view, col, hits)
-        if found is None:
-            return None
-        starts, stops, codes = found
+        col, hits, lut = prefix
+        starts, stops, codes = _prefix_ranges(segment, view, col, hits, lut)
         if len(starts) == 0:
             return _empty(plan, view, granularity, all_groups)
         base = (np.searchsorted(bounds, starts, side="right") - 1) * space
@@ -429,19 +427,33 @@ def run_fast(
 def _prefix_pays(segment: Any, view: SegmentView, values: int) -> bool:
     """Whether range access by the first dimension beats scanning: few time runs and few values."""
     runs = len(segment.time_runs()) - 1
-    return values <= _PREFIX_CODES and runs * 16 <= view.size and runs * values <= 4 * view.size
+    return values <= _PREFIX_CODES and runs * 16 <= view.size
 
 
 def _prefix_ranges(
-    segment: Any, view: SegmentView, col: StringColumn, hits: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    runs = segment.time_runs()
-    capacity = (len(runs) - 1) * len(hits)
-    starts = np.empty(capacity, dtype=np.int64)
-    stops = np.empty(capacity, dtype=np.int64)
-    codes = np.empty(capacity, dtype=np.int64)
-    wanted = hits.astype(col.codes.dtype)
-    n = K.prefix_ranges(runs, view.lo, view.hi, col.codes, wanted, starts, stops, codes)
+    segment: Any, view: SegmentView, col: StringColumn, hits: np.ndarray, lut: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row ranges ``[start, stop)`` inside the view holding the ``hits`` codes of the first
+    dimension, and each range's code.
+
+    A few values are found by binary search inside each time run; more go through the segment's
+    (time, first dimension) runs (:meth:`Segment.prefix_runs`), picked by the lookup table, whose
+    cost follows the number of runs rather than the number of values.
+    """
+    time_runs = segment.time_runs()
+    searches = (len(time_runs) - 1) * len(hits)
+    # A search takes a few dozen steps; picking from the runs, one step per run of the view.
+    runs = segment.prefix_runs() if searches * 32 > _SEARCH_STEPS_MAX else None
+    if runs is not None and searches * 32 > len(runs[1]):
+        bounds, run_codes = runs
+        first = int(np.searchsorted(bounds, view.lo, side="right")) - 1
+        last = int(np.searchsorted(bounds, view.hi, side="left"))
+        starts, stops, codes = (np.empty(last - first, dtype=np.int64) for _ in range(3))
+        n = K.pick_runs(bounds, run_codes, lut, first, last, view.lo, view.hi, starts, stops, codes)
+    else:
+        starts, stops, codes = (np.empty(searches, dtype=np.int64) for _ in range(3))
+        wanted = hits.astype(col.codes.dtype)
+        n = K.prefix_ranges(time_runs, view.lo, view.hi, col.codes, wanted, starts, stops, codes)
     return starts[:n], stops[:n], codes[:n]
 
 

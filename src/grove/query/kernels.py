@@ -252,3 +252,21 @@ def prefix_ranges(runs, lo, hi, codes, wanted, out_start, out_stop, out_code):
             n += 1
             pos = left
     return n
+
+
+@numba.njit(cache=True, nogil=True)
+def pick_runs(bounds, run_codes, lut, first, last, lo, hi, out_start, out_stop, out_code):
+    """Row ranges of the runs ``first..last-1`` whose code ``lut`` keeps, clipped to rows [lo, hi).
+
+    Run ``i`` holds rows ``[bounds[i], bounds[i+1])``, all with code ``run_codes[i]``. Returns how
+    many ranges were written.
+    """
+    n = 0
+    for i in range(first, last):
+        c = run_codes[i]
+        if lut[c]:
+            out_start[n] = max(bounds[i], lo)
+            out_stop[n] = min(bounds[i + 1], hi)
+            out_code[n] = c
+            n += 1
+    return n

@@ -16,7 +16,7 @@ import numpy as np
 
 from grove.common.intervals import Interval
 from grove.segment.block import RowBlock
-from grove.segment.columns import Column, NumericColumn
+from grove.segment.columns import Column, NumericColumn, StringColumn
 from grove.segment.schema import SegmentSchema
 
 
@@ -112,6 +112,35 @@ class Segment(ABC):
             runs = np.concatenate([[0], change, [len(t)]]).astype(np.int64)
             self._time_runs = runs
         return runs
+
+    def prefix_runs(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Runs of rows with equal ``__time`` and first dimension, computed once: their boundaries
+        (int64, starts then the end) and each run's code of the first dimension.
+
+        Rows are sorted by time and then by the dimensions in schema order, so the rows of one
+        (time, first dimension value) pair are contiguous: a filter on the first dimension selects
+        whole runs by their codes, without touching the rows. None when the first dimension is not
+        a single-value string column, or its runs are so short (under 4 rows on average) that
+        scanning the rows costs no more.
+        """
+        cached: tuple[np.ndarray, np.ndarray] | bool | None = getattr(self, "_prefix_runs", None)
+        if cached is None:
+            cached = self._compute_prefix_runs() or False
+            self._prefix_runs = cached
+        return cached or None
+
+    def _compute_prefix_runs(self) -> tuple[np.ndarray, np.ndarray] | None:
+        dims = self.schema.dimensions
+        col = self.column(dims[0].name) if dims else None
+        n = self.num_rows
+        if not isinstance(col, StringColumn) or col.multi_value or n == 0:
+            return None
+        codes, t = col.codes, self.time()
+        inner = np.flatnonzero((codes[1:] != codes[:-1]) | (t[1:] != t[:-1])) + 1
+        if len(inner) * 4 > n:
+            return None
+        bounds = np.concatenate([[0], inner, [n]]).astype(np.int64)
+        return bounds, codes[bounds[:-1]]
 
     def rows_in(self, interval: Interval) -> tuple[int, int]:
         """Row range ``[lo, hi)`` whose time lies in ``interval`` (time is sorted)."""
