@@ -7,7 +7,7 @@ import pytest
 from pyroaring import BitMap
 
 from grove.segment.columns import ComputedBitmapIndex
-from grove.segment.roaring import rows_by_code, serialize_bitmaps
+from grove.segment.roaring import rows_by_code, serialize_bitmaps, serialize_code_bitmaps
 
 
 @pytest.mark.parametrize(("dtype", "cardinality"), [(np.uint8, 3), (np.uint16, 4000), (np.int32, 70_000)])
@@ -30,3 +30,26 @@ def test_serialized_bitmaps_read_back_as_the_rows_of_each_code() -> None:
     assert rows == [[1, 5], [3], [0, 2, 4], []]
     positions, starts = rows_by_code(codes, 4)
     assert serialize_bitmaps(positions, starts)[1].tobytes() == blob.tobytes()
+
+
+@pytest.mark.parametrize(
+    ("n", "cardinality"),
+    [(0, 1), (0, 3), (1, 1), (10, 3), (70_000, 2), (200_000, 3), (150_000, 4000), (100_000, 300_000)],
+)
+def test_bitmaps_from_codes_match_bitmaps_from_rows_sorted_by_code(n: int, cardinality: int) -> None:
+    # Every container kind: arrays, bitsets (a code on more than 4096 rows of 65536), several keys,
+    # unused codes; and a cardinality past the (code, container) table's bound (sorted by code then).
+    rng = np.random.default_rng(n + cardinality)
+    codes = rng.integers(0, cardinality, n)
+    if n >= 70_000:
+        codes[60_000:70_000] = cardinality - 1
+    for dtype in (np.uint8, np.uint16, np.int32):
+        if cardinality > np.iinfo(dtype).max + 1:
+            continue
+        typed = codes.astype(dtype)
+        offsets, blob = serialize_code_bitmaps(typed, cardinality)
+        want_offsets, want_blob = serialize_bitmaps(*rows_by_code(typed, cardinality))
+        assert offsets.tolist() == want_offsets.tolist()
+        assert blob.tobytes() == want_blob.tobytes()
+        typed.flags.writeable = False  # as memory-mapped from a segment file
+        assert serialize_code_bitmaps(typed, cardinality)[1].tobytes() == want_blob.tobytes()

@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 from pyroaring import BitMap
 
-from grove.segment.roaring import rows_by_code, serialize_bitmaps
+from grove.segment.roaring import rows_by_code, serialize_bitmaps, serialize_code_bitmaps
 from grove.segment.sketches import SketchArray
 
 
@@ -80,6 +80,8 @@ class ComputedBitmapIndex(BitmapIndex):
 
     def all_serialized(self) -> tuple[np.ndarray, np.ndarray]:
         """Every bitmap serialized back to back, with int64 offsets (cardinality+1) into the blob."""
+        if self._rows is None and self._order is None:
+            return serialize_code_bitmaps(self._codes, self._cardinality)
         order, starts = self._prepare()
         return serialize_bitmaps(order, starts)
 

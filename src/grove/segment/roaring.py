@@ -4,6 +4,7 @@ A segment stores one roaring bitmap per dictionary value. Building each through 
 microseconds of Python per value, which dominates for high-cardinality dimensions; here all of a
 column's bitmaps are written in one pass over the rows sorted by code, in the portable roaring format
 (the ``12346`` cookie: array and bitset containers, no run containers), which pyroaring reads back.
+A single-value column's bitmaps are written straight from its codes, without sorting rows by code.
 """
 
 from __future__ import annotations
@@ -119,6 +120,73 @@ def rows_by_code(codes: np.ndarray, cardinality: int) -> tuple[np.ndarray, np.nd
     starts = np.zeros(cardinality + 1, dtype=np.int64)
     _rows_by_code(codes, positions, starts)
     return positions, starts
+
+
+@numba.njit(cache=True, nogil=True)
+def _code_bitmaps(codes: np.ndarray, cardinality: int, keys: int) -> tuple[np.ndarray, np.ndarray]:
+    # Values per (code, container key) decide every size; then each row goes straight to its place,
+    # rows ascending, so array containers come out sorted without sorting rows by code first.
+    where = np.zeros((cardinality, keys), dtype=np.int64)
+    for i in range(codes.shape[0]):
+        where[codes[i], i >> 16] += 1
+    offsets = np.zeros(cardinality + 1, dtype=np.int64)
+    for c in range(cardinality):
+        total = 8
+        for k in range(keys):
+            card = where[c, k]
+            if card:
+                total += 8 + (2 * card if card <= _ARRAY_MAX else _BITSET_BYTES)
+        offsets[c + 1] = offsets[c] + total
+    out = np.zeros(offsets[cardinality], dtype=np.uint8)
+    for c in range(cardinality):
+        base = offsets[c]
+        ncont = 0
+        for k in range(keys):
+            if where[c, k]:
+                ncont += 1
+        _put32(out, base, _COOKIE_NO_RUN)
+        _put32(out, base + 4, ncont)
+        header = base + 8
+        offset_header = header + 4 * ncont
+        data = offset_header + 4 * ncont
+        j = 0
+        for k in range(keys):
+            card = where[c, k]
+            if card:
+                _put16(out, header + 4 * j, k)
+                _put16(out, header + 4 * j + 2, card - 1)
+                _put32(out, offset_header + 4 * j, data - base)
+                # From here on: where the container's next value goes (a bitset's start, negated).
+                if card <= _ARRAY_MAX:
+                    where[c, k] = data
+                    data += 2 * card
+                else:
+                    where[c, k] = -data - 1
+                    data += _BITSET_BYTES
+                j += 1
+    for i in range(codes.shape[0]):
+        c = codes[i]
+        k = i >> 16
+        pos = where[c, k]
+        low = i & 0xFFFF
+        if pos >= 0:
+            _put16(out, pos, low)
+            where[c, k] = pos + 2
+        else:
+            byte = -pos - 1 + (low >> 3)
+            out[byte] |= 1 << (low & 7)
+    return offsets, out
+
+
+def serialize_code_bitmaps(codes: np.ndarray, cardinality: int) -> tuple[np.ndarray, np.ndarray]:
+    """The bitmaps of a single-value column (row i holds ``codes[i]``), as :func:`serialize_bitmaps`
+    returns them for ``rows_by_code(codes, cardinality)``, byte for byte."""
+    keys = (len(codes) + 0xFFFF) >> 16
+    if cardinality * keys > 2 * len(codes) + (1 << 16):
+        # The (code, container) table would outgrow the column: sort rows by code instead.
+        return serialize_bitmaps(*rows_by_code(codes, cardinality))
+    offsets, out = _code_bitmaps(codes, cardinality, keys)
+    return offsets, out
 
 
 def serialize_bitmaps(rows: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

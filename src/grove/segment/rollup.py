@@ -3,8 +3,8 @@
 Segment order is ``(__time, dim_1, ..., dim_n)`` with nulls first, the dimensions in schema order.
 Because dictionaries are sorted, each dimension's order is the order of small integer keys; the keys
 combine into one int64 composite (re-densified whenever the next factor would overflow), so one
-stable argsort orders all rows. Rollup then combines each run of equal keys: sums, minimums and
-maximums through ``reduceat``, sketches through a grouped union. Nulls are ignored by aggregation; a
+stable argsort (a radix sort) orders all rows. Rollup then combines each run of equal keys: sums,
+minimums and maximums through ``reduceat``, sketches through a grouped union. Nulls are ignored by aggregation; a
 group whose values are all null stays null.
 """
 
@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from grove.segment.block import RowBlock
 from grove.segment.columns import Column, NumericColumn, SketchColumn, StringColumn
+from grove.segment.radix import stable_argsort
 from grove.segment.schema import MetricDef
 from grove.segment.sketches import SketchArray, hll_union_runs, theta_union_groups
 
@@ -147,7 +148,7 @@ def sort_rows(block: RowBlock, rollup: bool, key: np.ndarray | None = None) -> R
         return block
     if key is None:
         key = row_keys(block)
-    order = np.argsort(key, kind="stable")
+    order = stable_argsort(key)
     if not rollup:
         return block if _is_identity(order) else block.take(order)
     sorted_key = key[order]
