@@ -12,11 +12,11 @@ from __future__ import annotations
 import os
 import threading
 
-import pyarrow as pa
-import pyarrow.compute as pc
+import numpy as np
 
 from grove.segment.block import RowBlock, exact_dictionaries, union_schema
 from grove.segment.format import write_segment
+from grove.segment.radix import stable_argsort
 from grove.segment.rollup import row_keys, sort_rows
 from grove.segment.schema import SegmentSchema
 from grove.segment.segment import InMemorySegment, SegmentInfo
@@ -61,12 +61,16 @@ class IncrementalIndex:
             return
         is_sorted = False
         if self.schema.rollup and self._rollup_pays:
-            # Counting the distinct keys (hashing) is much cheaper than rolling up (sorting).
+            # The keys are counted in sorted order (a radix sort costs less than hashing them), and
+            # when rollup pays, that order rolls the block up.
             key = row_keys(block)
-            if pc.count_distinct(pa.array(key)).as_py() > block.num_rows * _ROLLUP_PAYS:
+            order = stable_argsort(key)
+            ordered = key[order]
+            distinct = 1 + int(np.count_nonzero(ordered[1:] != ordered[:-1]))
+            if distinct > block.num_rows * _ROLLUP_PAYS:
                 self._rollup_pays = False
             else:
-                block = sort_rows(block, True, key)
+                block = sort_rows(block, True, key, order)
                 is_sorted = True
         with self._lock:
             self._blocks.append(block)

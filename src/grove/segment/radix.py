@@ -63,10 +63,11 @@ def _radix_argsort(keys: np.ndarray, low: int, bits: int) -> np.ndarray:
 
 
 def stable_argsort(keys: np.ndarray) -> np.ndarray:
-    """The int64 positions that sort ``keys`` (a 1-d integer array), equal keys in position order:
-    exactly ``np.argsort(keys, kind="stable")``, by radix sort unless numpy's is as fast."""
+    """The int64 positions that sort ``keys`` (a 1-d array), equal keys in position order: exactly
+    ``np.argsort(keys, kind="stable")``, by radix sort for integers unless numpy's is as fast."""
     n = len(keys)
-    if n < _SMALL or _nearly_ordered(keys):
+    integers = keys.dtype.kind == "i" or (keys.dtype.kind == "u" and keys.dtype.itemsize < 8)
+    if not integers or n < _SMALL or _nearly_ordered(keys):
         return np.argsort(keys, kind="stable")
     low, high = int(keys.min()), int(keys.max())
     if high - low >= 1 << 63:

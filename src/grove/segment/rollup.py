@@ -4,8 +4,8 @@ Segment order is ``(__time, dim_1, ..., dim_n)`` with nulls first, the dimension
 Because dictionaries are sorted, each dimension's order is the order of small integer keys; the keys
 combine into one int64 composite (re-densified whenever the next factor would overflow), so one
 stable argsort (a radix sort) orders all rows. Rollup then combines each run of equal keys: sums,
-minimums and maximums through ``reduceat``, sketches through a grouped union. Nulls are ignored by aggregation; a
-group whose values are all null stays null.
+minimums and maximums through ``reduceat`` (integers in a compiled kernel), sketches through a
+grouped union. Nulls are ignored by aggregation; a group whose values are all null stays null.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from grove.segment.block import RowBlock
 from grove.segment.columns import Column, NumericColumn, SketchColumn, StringColumn
 from grove.segment.radix import stable_argsort
+from grove.segment.runs import reduce_runs
 from grove.segment.schema import MetricDef
 from grove.segment.sketches import SketchArray, hll_union_runs, theta_union_groups
 
@@ -51,7 +52,7 @@ def _hash_rank(values: np.ndarray) -> tuple[np.ndarray, int]:
     encoded = pc.dictionary_encode(pa.array(values))
     distinct = encoded.dictionary.to_numpy(zero_copy_only=False)
     rank = np.empty(len(distinct), dtype=np.int64)
-    rank[np.argsort(distinct, kind="stable")] = np.arange(len(distinct), dtype=np.int64)
+    rank[stable_argsort(distinct)] = np.arange(len(distinct), dtype=np.int64)
     return rank[encoded.indices.to_numpy(zero_copy_only=False)], len(distinct)
 
 
@@ -139,16 +140,20 @@ def _widen(key: np.ndarray, size: int, factor: int) -> tuple[np.ndarray, int]:
     return key, size
 
 
-def sort_rows(block: RowBlock, rollup: bool, key: np.ndarray | None = None) -> RowBlock:
+def sort_rows(
+    block: RowBlock, rollup: bool, key: np.ndarray | None = None, order: np.ndarray | None = None
+) -> RowBlock:
     """Rows in segment order; with ``rollup``, rows sharing time and dimensions combined into one.
 
-    ``key`` is the block's :func:`row_keys` when the caller has it already.
+    ``key`` is the block's :func:`row_keys` and ``order`` its stable argsort, when the caller has
+    them already.
     """
     if block.num_rows == 0:
         return block
     if key is None:
         key = row_keys(block)
-    order = stable_argsort(key)
+    if order is None:
+        order = stable_argsort(key)
     if not rollup:
         return block if _is_identity(order) else block.take(order)
     sorted_key = key[order]
@@ -189,6 +194,8 @@ def combine_metric(met: MetricDef, col: Column, order: np.ndarray, starts: np.nd
         union: SketchArray = theta_union_groups(group[parents], sk.entries, num_groups, sk.param, thetas)
         return SketchColumn(union)
     assert isinstance(col, NumericColumn)
+    if col.nulls is None and col.values.dtype == np.int64 and met.combine in ("sum", "min", "max"):
+        return NumericColumn(col.kind, reduce_runs(col.values, order, starts, met.combine))
     values = col.values[order]
     nulls = col.nulls[order] if col.nulls is not None else None
     if nulls is not None:

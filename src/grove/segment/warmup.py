@@ -13,6 +13,7 @@ import pyarrow as pa
 from grove.segment.hashing import hash_numbers, hash_strings
 from grove.segment.radix import stable_argsort
 from grove.segment.roaring import rows_by_code, serialize_bitmaps, serialize_code_bitmaps
+from grove.segment.runs import reduce_runs
 from grove.segment.sketches import SketchArray, hll_dense_registers, hll_entries, hll_union_runs
 
 
@@ -25,6 +26,9 @@ def warm_kernels() -> None:
     sketches = SketchArray("hll", 14, np.array([0, 1, 2], dtype=np.int64), entries)
     hll_union_runs(sketches, np.arange(2, dtype=np.int64), np.zeros(1, dtype=np.int64))
     stable_argsort(np.arange(2048, 0, -1, dtype=np.int64))  # out of order: the radix kernel
+    reduce_runs(
+        np.arange(2, dtype=np.int64), np.arange(2, dtype=np.int64), np.zeros(1, dtype=np.int64), "sum"
+    )
     serialize_bitmaps(np.arange(2, dtype=np.int64), np.array([0, 1, 2], dtype=np.int64))
     for dtype in (np.uint8, np.uint16, np.int32):
         codes = np.zeros(2, dtype=dtype)
