@@ -137,7 +137,7 @@ def test_first_dimension_filters_match_the_rows(
 ) -> None:
     monkeypatch.setattr(fastpath, "_SEARCH_STEPS_MAX", search_steps)
     used: set[str] = set()
-    for name in ("pick_runs", "prefix_ranges"):
+    for name in ("fold_whole_runs", "pick_runs", "prefix_ranges"):
         kernel = getattr(kernels, name)
         monkeypatch.setattr(kernels, name, lambda *a, k=kernel, n=name: used.add(n) or k(*a))
     if split:
@@ -159,7 +159,9 @@ def test_first_dimension_filters_match_the_rows(
         "aggregations": AGGS,
     }
     _check(_answer(runners[flavour].run(query)), _expected(set(advertisers), bucket, (lo, hi)))
-    assert used == {"pick_runs" if search_steps == 0 else "prefix_ranges"}
+    # Sums grouped by the first dimension alone add whole runs' totals.
+    assert used == {"fold_whole_runs" if search_steps == 0 else "prefix_ranges"}
+    used.clear()
     # With a second term on another column, and through the general engine (an unused virtual
     # column keeps a query off the fast path).
     query["filter"] = {
@@ -168,6 +170,7 @@ def test_first_dimension_filters_match_the_rows(
     }
     want = _expected(set(advertisers), bucket, (lo, hi), "FR")
     _check(_answer(runners[flavour].run(query)), want)
+    assert used == {"pick_runs" if search_steps == 0 else "prefix_ranges"}
     unused = {"type": "expression", "name": "unused", "expression": "1", "outputType": "LONG"}
     _check(_answer(runners[flavour].run(dict(query, virtualColumns=[unused]))), want)
 
@@ -178,3 +181,37 @@ def _check(got: dict[tuple[int, str], Any], want: dict[tuple[int, str], tuple[in
     for key, (count, impressions, spend) in want.items():
         assert got[key][:2] == (count, impressions), key
         assert got[key][2] == pytest.approx(spend, rel=1e-9), key
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+@pytest.mark.parametrize("split", [False, True], ids=["whole", "split"])
+def test_timeseries_of_many_first_dimension_values(
+    runners: dict[str, QueryRunner], flavour: str, split: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runs of different advertisers fold into one group per time bucket."""
+    monkeypatch.setattr(fastpath, "_SEARCH_STEPS_MAX", 0)
+    if split:
+        monkeypatch.setattr(runner, "_MIN_SPLIT_ROWS", 100)
+    picked = set(ADVERTISERS[::3])
+    lo, hi = T0 + 3 * HOUR, T0 + 21 * HOUR  # one day: one segment, split across threads
+    rows = runners[flavour].run(
+        {
+            "queryType": "timeseries",
+            "dataSource": "runs",
+            "intervals": [f"{format_timestamp(lo)}/{format_timestamp(hi)}"],
+            "granularity": "hour",
+            "filter": {"type": "in", "dimension": "advertiser", "values": sorted(picked)},
+            "aggregations": AGGS,
+        }
+    )
+    want = defaultdict(lambda: [0, 0, 0.0])
+    for key, (count, impressions, spend) in _expected(picked, HOUR, (lo, hi)).items():
+        acc = want[key[0]]
+        acc[0] += count
+        acc[1] += impressions
+        acc[2] += spend
+    assert len(rows) == 18
+    for r in rows:
+        count, impressions, spend = want[parse_timestamp(r["timestamp"])]
+        assert (r["result"]["rows"], r["result"]["impressions"]) == (count, impressions)
+        assert r["result"]["spend"] == pytest.approx(spend, rel=1e-9)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -217,6 +217,15 @@ class Aggregation:
     def combine(self, states: Sequence[State], remaps: Sequence[np.ndarray], num_groups: int) -> State:
         raise NotImplementedError
 
+    def concat(self, states: Sequence[State], sizes: Sequence[int]) -> State:
+        """The states of groups that no two of ``states`` share, one after the other (``sizes``
+        groups each): the combination whose remaps are consecutive ranges."""
+        remaps, start = [], 0
+        for size in sizes:
+            remaps.append(np.arange(start, start + size, dtype=np.int64))
+            start += size
+        return self.combine(states, remaps, start)
+
     def take(self, state: State, idx: np.ndarray) -> State:
         raise NotImplementedError
 
@@ -262,6 +271,18 @@ class _NumericBase(Aggregation):
             fold.at(out.values, remap[present], st.values[present].astype(out.values.dtype, copy=False))
             np.add.at(out.counts, remap, st.counts)
         return out
+
+    def concat(self, states: Sequence[State], sizes: Sequence[int]) -> NumState:
+        parts = [st for st in states if isinstance(st, NumState)]
+        if len(parts) != len(states):
+            return cast(NumState, super().concat(states, sizes))
+        values = np.concatenate([st.values.astype(self.dtype(), copy=False) for st in parts])
+        counts = np.concatenate([st.counts for st in parts])
+        empty = counts == 0
+        if empty.any():
+            # As combine leaves them: an empty group holds the identity.
+            values[empty] = self._identity()
+        return NumState(values, counts)
 
     def finalize(self, state: State) -> Finalized:
         assert isinstance(state, NumState)
@@ -580,6 +601,12 @@ class HllAggregation(Aggregation):
             return HllState(state.lgk, registers=state.registers[idx])
         assert state.sparse is not None
         return HllState(state.lgk, sparse=state.sparse.take(idx))
+
+    def concat(self, states: Sequence[State], sizes: Sequence[int]) -> State:
+        lgk = states[0].lgk if states and isinstance(states[0], HllState) else self.lgk
+        if all(isinstance(s, HllState) and s.registers is not None and s.lgk == lgk for s in states):
+            return HllState(lgk, registers=np.concatenate([cast(HllState, s).registers for s in states]))
+        return super().concat(states, sizes)
 
     def combine(self, states: Sequence[State], remaps: Sequence[np.ndarray], num_groups: int) -> HllState:
         lgk = min([s.lgk for s in states if isinstance(s, HllState)] + [self.lgk])

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -295,6 +295,7 @@ def run_fast(
         return None
     # 4. Metric slots.
     slots: list[MetricSlot] = []
+    fields: list[str] = []
     values: list[Any] = []
     where: list[tuple[str, int, int]] = []  # per aggregation: (kind, value column, seen column)
     next_i, next_f = 1, 0
@@ -333,22 +334,42 @@ def run_fast(
             seen_col = next_i
             next_i += 1
         slots.append(MetricSlot(agg.op, is_float, value_col, has_nulls, seen_col))
+        fields.append(agg.field or "")
         values.append(num.values)
         if has_nulls:
             values.append(num.nulls)
         where.append(("float" if is_float else "long", value_col, seen_col))
     # 5. The row source: row ranges of the first dimension's values, a row list, or bucket ranges.
     kernel_dims = list(zip(dim_cols, strides, strict=True))
+    acc_i = np.zeros((keys, next_i), dtype=np.int64)
+    acc_f = np.zeros((keys, max(next_f, 1)), dtype=np.float64)
+    folded = 0
     if prefix is not None:
         col, hits, lut = prefix
-        starts, stops, codes = _prefix_ranges(segment, view, col, hits, lut)
-        if len(starts) == 0:
+        runs = _runs_worth_picking(segment, view, len(hits))
+        stride = next((s for c, s in kernel_dims if c is col), 0)
+        if (
+            runs is not None
+            and len(kernel_dims) == (1 if stride else 0)
+            and not terms
+            and not hll
+            and all(m.op == "sum" and not m.has_nulls for m in slots)
+        ):
+            # Every row of a run lands in one group and only sums are asked: add the runs' totals
+            # instead of their rows. Runs cut by the edge of the view are left to the kernel.
+            folded = _fold_whole_runs(
+                segment, view, runs, lut, bounds, space, stride, slots, fields, values, acc_i, acc_f
+            )
+            starts, stops, codes = _cut_runs(view, runs, lut)
+        else:
+            starts, stops, codes = _prefix_ranges(view, col, hits, lut, runs)
+        if len(starts) == 0 and not folded:
             return _empty(plan, view, granularity, all_groups)
         base = (np.searchsorted(bounds, starts, side="right") - 1) * space
-        for k, (dcol, stride) in enumerate(kernel_dims):
+        for k, (dcol, dstride) in enumerate(kernel_dims):
             if dcol is col:
                 # Every row of a range holds its value: fold that dimension into the range's group.
-                base = base + codes * stride
+                base = base + codes * dstride
                 kernel_dims.pop(k)
                 break
         mode = "ranges"
@@ -363,18 +384,18 @@ def run_fast(
     # Sketches need each passing row's group: written out by the kernel, unless buckets are the only
     # groups and every row of the selection passes, when the sketch pass walks the buckets itself.
     emit = bool(hll) and (bool(dim_cols) or bool(luts) or mode == "ranges")
-    shape = KernelShape(terms, len(kernel_dims), tuple(slots), mode, emit, (False,) * len(kernel_dims))
-    kernel = kernel_for(shape)
-    acc_i = np.zeros((keys, next_i), dtype=np.int64)
-    acc_f = np.zeros((keys, max(next_f, 1)), dtype=np.float64)
-    out_rows = np.empty(n_rows if emit else 1, dtype=np.int64)
-    out_groups = np.empty(n_rows if emit else 1, dtype=np.int64)
-    args: list[Any] = [*head, *term_args]
-    for col, stride in kernel_dims:
-        args += [col.codes, stride]
-    args += values
-    args += [acc_i, acc_f, out_rows, out_groups]
-    passed = kernel(*args)
+    passed = 0
+    if n_rows or not folded:
+        shape = KernelShape(terms, len(kernel_dims), tuple(slots), mode, emit, (False,) * len(kernel_dims))
+        kernel = kernel_for(shape)
+        out_rows = np.empty(n_rows if emit else 1, dtype=np.int64)
+        out_groups = np.empty(n_rows if emit else 1, dtype=np.int64)
+        args: list[Any] = [*head, *term_args]
+        for col, stride in kernel_dims:
+            args += [col.codes, stride]
+        args += values
+        args += [acc_i, acc_f, out_rows, out_groups]
+        passed = kernel(*args)
     counts = acc_i[:, 0]
     present = np.arange(keys) if all_groups else np.flatnonzero(counts)
     # 6. Sketches: a second pass over the passing rows, straight from the stored sketch entries.
@@ -430,34 +451,111 @@ def _prefix_pays(segment: Any, view: SegmentView, values: int) -> bool:
     return values <= _PREFIX_CODES and runs * 16 <= view.size
 
 
+def _runs_worth_picking(segment: Any, view: SegmentView, values: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The segment's (time, first dimension) runs (:meth:`Segment.prefix_runs`) when picking ranges
+    from them takes fewer steps than binary search for ``values`` codes in each time run (one step
+    per run of the view against a few dozen per search), else None."""
+    searches = (len(segment.time_runs()) - 1) * values
+    if searches * 32 <= _SEARCH_STEPS_MAX:
+        return None
+    runs: tuple[np.ndarray, np.ndarray] | None = segment.prefix_runs()
+    return runs if runs is not None and searches * 32 > len(runs[1]) else None
+
+
+def _run_span(view: SegmentView, runs: tuple[np.ndarray, np.ndarray]) -> tuple[int, int]:
+    """The first run holding a row of the view, and one past the last."""
+    bounds = runs[0]
+    first = int(np.searchsorted(bounds, view.lo, side="right")) - 1
+    return first, int(np.searchsorted(bounds, view.hi, side="left"))
+
+
 def _prefix_ranges(
-    segment: Any, view: SegmentView, col: StringColumn, hits: np.ndarray, lut: np.ndarray
+    view: SegmentView,
+    col: StringColumn,
+    hits: np.ndarray,
+    lut: np.ndarray,
+    runs: tuple[np.ndarray, np.ndarray] | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Row ranges ``[start, stop)`` inside the view holding the ``hits`` codes of the first
-    dimension, and each range's code.
-
-    A few values are found by binary search inside each time run; more go through the segment's
-    (time, first dimension) runs (:meth:`Segment.prefix_runs`), picked by the lookup table, whose
-    cost follows the number of runs rather than the number of values.
-    """
-    time_runs = segment.time_runs()
-    searches = (len(time_runs) - 1) * len(hits)
-    # A search takes a few dozen steps; picking from the runs, one step per run of the view.
-    runs = segment.prefix_runs() if searches * 32 > _SEARCH_STEPS_MAX else None
-    if runs is not None and searches * 32 > len(runs[1]):
-        bounds, run_codes = runs
-        first = int(np.searchsorted(bounds, view.lo, side="right")) - 1
-        last = int(np.searchsorted(bounds, view.hi, side="left"))
+    dimension, and each range's code: picked from ``runs`` by the lookup table, or without them
+    found by binary search inside each time run."""
+    if runs is not None:
+        first, last = _run_span(view, runs)
         starts, stops, codes = (np.empty(last - first, dtype=np.int64) for _ in range(3))
-        n = K.pick_runs(bounds, run_codes, lut, first, last, view.lo, view.hi, starts, stops, codes)
-    else:
-        starts, stops, codes = (np.empty(searches, dtype=np.int64) for _ in range(3))
-        wanted = hits.astype(col.codes.dtype)
-        n = K.prefix_ranges(time_runs, view.lo, view.hi, col.codes, wanted, starts, stops, codes)
+        n = K.pick_runs(runs[0], runs[1], lut, first, last, view.lo, view.hi, starts, stops, codes)
+        return starts[:n], stops[:n], codes[:n]
+    time_runs = view.segment.time_runs()
+    starts, stops, codes = (np.empty((len(time_runs) - 1) * len(hits), dtype=np.int64) for _ in range(3))
+    wanted = hits.astype(col.codes.dtype)
+    n = K.prefix_ranges(time_runs, view.lo, view.hi, col.codes, wanted, starts, stops, codes)
     return starts[:n], stops[:n], codes[:n]
 
 
+def _cut_runs(
+    view: SegmentView, runs: tuple[np.ndarray, np.ndarray], lut: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows inside the view of the (at most two) picked runs that the view's edges cut."""
+    bounds, run_codes = runs
+    first, last = _run_span(view, runs)
+    picked = []
+    for i in sorted({first, last - 1}):
+        if first <= i < last and lut[run_codes[i]] and (bounds[i] < view.lo or bounds[i + 1] > view.hi):
+            picked.append((max(int(bounds[i]), view.lo), min(int(bounds[i + 1]), view.hi), int(run_codes[i])))
+    columns = list(zip(*picked, strict=True)) if picked else [(), (), ()]
+    return tuple(np.array(c, dtype=np.int64) for c in columns)  # type: ignore[return-value]
+
+
+def _fold_whole_runs(
+    segment: Any,
+    view: SegmentView,
+    runs: tuple[np.ndarray, np.ndarray],
+    lut: np.ndarray,
+    bucket_bounds: np.ndarray,
+    space: int,
+    stride: int,
+    slots: Sequence[MetricSlot],
+    fields: Sequence[str],
+    values: Sequence[np.ndarray],
+    acc_i: np.ndarray,
+    acc_f: np.ndarray,
+) -> int:
+    """Fold the picked runs lying wholly inside the view into the accumulators from their totals
+    (:func:`grove.query.kernels.fold_whole_runs`); returns the rows they hold."""
+    totals: dict[bool, list[np.ndarray]] = {False: [], True: []}
+    cols: dict[bool, list[int]] = {False: [], True: []}
+    for slot, name, vals in zip(slots, fields, values, strict=True):
+        totals[slot.is_float].append(_run_totals(segment, name, vals, slot.is_float))
+        cols[slot.is_float].append(slot.col)
+    # Numba wants a tuple of one array type each: a placeholder stands in for an empty kind.
+    ti = tuple(totals[False]) or (_NO_ROWS,)
+    tf = tuple(totals[True]) or (_NO_DOUBLES,)
+    first, last = _run_span(view, runs)
+    return int(
+        K.fold_whole_runs(
+            runs[0], runs[1], lut, first, last, view.lo, view.hi, bucket_bounds, space, stride,
+            ti, np.array(cols[False], dtype=np.int64), tf, np.array(cols[True], dtype=np.int64),
+            acc_i, acc_f,
+        )
+    )  # fmt: skip
+
+
+def _run_totals(segment: Any, name: str, values: np.ndarray, is_float: bool) -> np.ndarray:
+    """Per (time, first dimension) run of the segment, the sum of metric ``name`` over its rows,
+    computed the first time a query asks and kept with the open segment (8 bytes per run; runs are
+    at most a quarter of the rows)."""
+
+    def compute() -> np.ndarray:
+        runs = segment.prefix_runs()
+        assert runs is not None
+        out = np.zeros(len(runs[1]), dtype=np.float64 if is_float else np.int64)
+        K.run_totals(runs[0], values, out)
+        return out
+
+    return cast(np.ndarray, segment.derived(("run totals", name, is_float), compute))
+
+
 _NO_ROWS = np.zeros(1, dtype=np.int64)
+_NO_DOUBLES = np.zeros(1, dtype=np.float64)
 
 
 def _term_tests(luts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[tuple[str, ...], list[Any]]:

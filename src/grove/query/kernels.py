@@ -270,3 +270,49 @@ def pick_runs(bounds, run_codes, lut, first, last, lo, hi, out_start, out_stop, 
             out_code[n] = c
             n += 1
     return n
+
+
+@numba.njit(cache=True, nogil=True)
+def run_totals(bounds, values, out):
+    """``out[i]``: the sum of ``values`` over run i's rows ``[bounds[i], bounds[i+1])``, added in
+    row order (as the aggregation kernels add a range's rows)."""
+    for i in range(bounds.shape[0] - 1):
+        t = out[i] * 0
+        for r in range(bounds[i], bounds[i + 1]):
+            t += values[r]
+        out[i] = t
+
+
+@numba.njit(cache=True, nogil=True)
+def fold_whole_runs(
+    bounds, run_codes, lut, first, last, lo, hi, bucket_bounds, space, stride, totals_i, cols_i, totals_f, cols_f,
+    acc_i, acc_f,
+):  # fmt: skip
+    """Fold the runs ``first..last-1`` whose code ``lut`` keeps and that lie wholly inside rows
+    [lo, hi) into per-group accumulators, from their totals.
+
+    A run's group is its time bucket (``bucket_bounds`` are the buckets' row boundaries) times
+    ``space`` plus its code times ``stride``; its row count goes to ``acc_i[g, 0]``, and the total
+    ``totals_i[k][run]`` of each long metric k to ``acc_i[g, cols_i[k]]`` (doubles likewise into
+    ``acc_f``). Returns the rows folded.
+    """
+    b = 0
+    rows = 0
+    for i in range(first, last):
+        c = run_codes[i]
+        if not lut[c]:
+            continue
+        start = bounds[i]
+        stop = bounds[i + 1]
+        if start < lo or stop > hi:
+            continue
+        while bucket_bounds[b + 1] <= start:
+            b += 1
+        g = b * space + c * stride
+        acc_i[g, 0] += stop - start
+        rows += stop - start
+        for k in range(cols_i.shape[0]):
+            acc_i[g, cols_i[k]] += totals_i[k][i]
+        for k in range(cols_f.shape[0]):
+            acc_f[g, cols_f[k]] += totals_f[k][i]
+    return rows

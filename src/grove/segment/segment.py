@@ -9,8 +9,9 @@ engines only use this interface.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -48,6 +49,9 @@ class SegmentInfo:
             obj.get("namespace", ""),
             int(obj.get("partition", 0)),
         )
+
+
+_MISSING = object()
 
 
 class Segment(ABC):
@@ -105,13 +109,12 @@ class Segment(ABC):
         Rows are sorted by time and then by the dimensions in schema order, so inside one run the
         first dimension's codes are sorted: a value's rows there are one contiguous range.
         """
-        runs: np.ndarray | None = getattr(self, "_time_runs", None)
-        if runs is None:
-            t = self.time()
-            change = np.flatnonzero(t[1:] != t[:-1]) + 1 if len(t) > 1 else np.zeros(0, dtype=np.int64)
-            runs = np.concatenate([[0], change, [len(t)]]).astype(np.int64)
-            self._time_runs = runs
-        return runs
+        return cast(np.ndarray, self.derived("time runs", self._compute_time_runs))
+
+    def _compute_time_runs(self) -> np.ndarray:
+        t = self.time()
+        change = np.flatnonzero(t[1:] != t[:-1]) + 1 if len(t) > 1 else np.zeros(0, dtype=np.int64)
+        return np.concatenate([[0], change, [len(t)]]).astype(np.int64)
 
     def prefix_runs(self) -> tuple[np.ndarray, np.ndarray] | None:
         """Runs of rows with equal ``__time`` and first dimension, computed once: their boundaries
@@ -123,11 +126,9 @@ class Segment(ABC):
         a single-value string column, or its runs are so short (under 4 rows on average) that
         scanning the rows costs no more.
         """
-        cached: tuple[np.ndarray, np.ndarray] | bool | None = getattr(self, "_prefix_runs", None)
-        if cached is None:
-            cached = self._compute_prefix_runs() or False
-            self._prefix_runs = cached
-        return cached or None
+        return cast(
+            "tuple[np.ndarray, np.ndarray] | None", self.derived("prefix runs", self._compute_prefix_runs)
+        )
 
     def _compute_prefix_runs(self) -> tuple[np.ndarray, np.ndarray] | None:
         dims = self.schema.dimensions
@@ -141,6 +142,18 @@ class Segment(ABC):
             return None
         bounds = np.concatenate([[0], inner, [n]]).astype(np.int64)
         return bounds, codes[bounds[:-1]]
+
+    def derived(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """A value derived from the segment's (immutable) rows, computed by ``compute`` the first time
+        ``key`` is asked for and kept as long as the segment is open."""
+        memo: dict[Any, Any] | None = getattr(self, "_derived", None)
+        if memo is None:
+            memo = {}
+            self._derived = memo
+        found = memo.get(key, _MISSING)
+        if found is _MISSING:
+            found = memo[key] = compute()
+        return found
 
     def rows_in(self, interval: Interval) -> tuple[int, int]:
         """Row range ``[lo, hi)`` whose time lies in ``interval`` (time is sorted)."""

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import model_validator
 
 from grove.common.granularity import AllGranularity
@@ -145,8 +146,26 @@ def merge_keyed(aggs: Sequence[Aggregation], parts: Sequence[KeyedPartial]) -> K
         return KeyedPartial(parts[0].keys, parts[0].states, start)
     if not parts:
         return KeyedPartial(pa.table({TIME_KEY: pa.array([], pa.int64())}), [a.empty(0) for a in aggs], start)
+    buckets = [_buckets(p.keys) for p in parts]
+    if sum(len(b) for b in buckets) == len(set().union(*buckets)):
+        # Parts of different time buckets (segments of different days for a daily report) share no
+        # key: they are put one after the other instead of matched.
+        keys = pa.concat_tables([p.keys for p in parts], promote_options="permissive")
+        sizes = [p.keys.num_rows for p in parts]
+        states = [agg.concat([p.states[i] for p in parts], sizes) for i, agg in enumerate(aggs)]
+        return KeyedPartial(keys, states, start)
     keys, states = combine_keyed(aggs, [p.keys for p in parts], [p.states for p in parts])
     return KeyedPartial(keys, states, start)
+
+
+def _buckets(keys: pa.Table) -> set[int]:
+    """The time buckets of a partial's keys."""
+    times = keys.column(TIME_KEY)
+    return (
+        set(np.unique(times.to_numpy()).tolist())
+        if times.num_chunks == 1
+        else set(pc.unique(times).to_pylist())
+    )
 
 
 def evaluate_having(having: Any, columns: dict[str, list[Any]], n: int) -> np.ndarray:
