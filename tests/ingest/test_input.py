@@ -233,6 +233,21 @@ def test_tsv_header_and_duplicate_header_columns(tmp_path: Path) -> None:
         )
 
 
+def test_min_splits_cuts_a_large_enough_input_again_into_smaller_splits(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "events.json", json_lines(random.Random(3), 2000))
+    size = path.stat().st_size
+    source = LocalInputSource(files=(str(path),))
+    assert len(create_splits(source, JSON)) == 1
+    two = create_splits(source, JSON, min_splits=2, min_split_bytes=size // 4)
+    assert two == create_splits(source, JSON, target_bytes=size // 2)
+    assert len(two) >= 2
+    # Too small an input to share: one split, as without min_splits.
+    assert create_splits(source, JSON, min_splits=2, min_split_bytes=size) == create_splits(source, JSON)
+    # Found under baseDir once, the same files either way.
+    found = LocalInputSource(base_dir=str(tmp_path), filter="*.json")
+    assert create_splits(found, JSON, min_splits=2, min_split_bytes=size // 4) == two
+
+
 def test_parquet_row_groups_are_the_splits(tmp_path: Path) -> None:
     path = tmp_path / "rows.parquet"
     table = pa.table({"id": np.arange(10_000), "s": [f"v{i % 7}" for i in range(10_000)]})

@@ -252,13 +252,9 @@ class BatchIngestion:
     def _run_steps(self, pool: WorkerPool) -> IngestSummary:
         plan = self.plan
         io = self.spec.spec.io_config
-        splits = create_splits(io.input_source, io.input_format)
-        total = sum(split.size for split in splits)
-        if len(splits) < self.workers and total > _MIN_SPLIT_BYTES * self.workers:
-            # Cut smaller splits so that every worker gets a share.
-            splits = create_splits(
-                io.input_source, io.input_format, max(_MIN_SPLIT_BYTES, total // self.workers)
-            )
+        splits = create_splits(
+            io.input_source, io.input_format, min_splits=self.workers, min_split_bytes=_MIN_SPLIT_BYTES
+        )
         self.progress("plan", splits=len(splits))
         version = next_version(self.metadata, plan.datasource, plan.namespace)
         appends, visible_chunks = self._append_targets() if plan.append else ({}, [])
@@ -352,24 +348,41 @@ class BatchIngestion:
         self, pool: WorkerPool, pieces: list[Piece], version: str, appends: dict[Interval, AppendTarget]
     ) -> list[BuiltSegment]:
         by_chunk: dict[Interval, list[str]] = defaultdict(list)
+        rows: dict[Interval, int] = defaultdict(int)
         for p in pieces:
             by_chunk[p.chunk].append(str(p.path))
+            rows[p.chunk] += p.num_rows
         if not by_chunk:
             return []
         merged_root = self.work_dir / "merged"
+        chunks = sorted(by_chunk)
         args = [
-            (self.raw_spec, chunk, paths, version, str(merged_root / str(chunk.start)), appends.get(chunk))
-            for chunk, paths in sorted(by_chunk.items())
+            (
+                self.raw_spec,
+                chunk,
+                by_chunk[chunk],
+                version,
+                str(merged_root / str(chunk.start)),
+                appends.get(chunk),
+            )
+            for chunk in chunks
         ]
         built: list[BuiltSegment] = []
         if len(args) == 1 or self.workers == 1:
             for a in args:
                 built.extend(run_merge_job(*a))
         else:
-            futures = [pool.submit(run_merge_job, *a) for a in args]
-            pool.wait(futures, self.task_id, self.progress, self.cancel)
-            for f in futures:
-                built.extend(f.result())
+            # Chunks held in several pieces are rewritten, the rest mostly moved into place: the
+            # rewrites go first, largest first, so that the moves fill the other workers meanwhile
+            # instead of a rewrite starting last and running alone.
+            def rewritten_rows(i: int) -> int:
+                return rows[chunks[i]] if len(by_chunk[chunks[i]]) > 1 else 0
+
+            first = sorted(range(len(args)), key=rewritten_rows, reverse=True)
+            futures = {i: pool.submit(run_merge_job, *args[i]) for i in first}
+            pool.wait(list(futures.values()), self.task_id, self.progress, self.cancel)
+            for i in range(len(args)):
+                built.extend(futures[i].result())
         for p in pieces:
             p.path.unlink(missing_ok=True)
         return built

@@ -91,8 +91,19 @@ class ReadBatch:
 # Splits.
 
 
-def create_splits(input_source: Any, input_format: Any, target_bytes: int = 64 << 20) -> list[InputSplit]:
+def create_splits(
+    input_source: Any,
+    input_format: Any,
+    target_bytes: int = 64 << 20,
+    *,
+    min_splits: int = 1,
+    min_split_bytes: int = 4 << 20,
+) -> list[InputSplit]:
     """Cut the input into splits of about ``target_bytes`` each, in a deterministic order.
+
+    When that makes fewer than ``min_splits`` splits of an input larger than ``min_splits *
+    min_split_bytes``, the same files are cut again into ``min_splits`` smaller ones (so that every
+    worker gets a share), no smaller than ``min_split_bytes``.
 
     Raises InvalidSpec when ``baseDir`` or a file in ``files`` does not exist (naming
     ``spec.ioConfig.inputSource.baseDir`` or ``.files[i]``), when no file matches, or when a CSV/TSV
@@ -115,9 +126,18 @@ def create_splits(input_source: Any, input_format: Any, target_bytes: int = 64 <
         raise Unsupported(
             f"Unsupported input source [{source_type}] in {SOURCE_PATH}.type", f"{SOURCE_PATH}.type"
         )
+    paths = _local_files(input_source)
+    splits = _file_splits(paths, input_format, target)
+    total = sum(split.size for split in splits)
+    if len(splits) < min_splits and total > min_split_bytes * min_splits:
+        splits = _file_splits(paths, input_format, max(min_split_bytes, total // min_splits))
+    return splits
+
+
+def _file_splits(paths: list[str], input_format: Any, target: int) -> list[InputSplit]:
     splits: list[InputSplit] = []
-    for path in _local_files(input_source):
-        if fmt == "parquet":
+    for path in paths:
+        if input_format.type == "parquet":
             splits += _parquet_splits(path, target)
         else:
             splits += _text_splits(path, input_format, target)
@@ -140,8 +160,11 @@ def _local_files(source: Any) -> list[str]:
         relative: list[str] = []
         for root, dirs, names in os.walk(base_dir, followlinks=True):
             dirs.sort()
+            # One relative path per folder, not per file: baseDir may hold thousands of files.
+            folder = os.path.relpath(root, base_dir).replace(os.sep, "/")
+            prefix = "" if folder == "." else folder + "/"
             for name in names:
-                rel = os.path.relpath(os.path.join(root, name), base_dir).replace(os.sep, "/")
+                rel = prefix + name
                 if matches(rel) and os.path.isfile(os.path.join(root, name)):
                     relative.append(rel)
         found += [os.path.join(base_dir, rel) for rel in sorted(relative)]
