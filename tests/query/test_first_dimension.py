@@ -1,11 +1,10 @@
 """Filters on the first sort dimension, which the fast path answers from row ranges, on every flavour.
 
 Rows are sorted by time and then by the dimensions in schema order, so after hourly rollup the rows of
-one (hour, advertiser) pair are contiguous. A filter on ``advertiser`` (the first dimension) selects
-those ranges either by binary search inside each time run or by picking the segment's (time,
-advertiser) runs through a lookup table; both are driven here (the switch between them is a cost
-threshold, set to each extreme) and checked against sums computed from the rows in plain Python,
-also when the runner splits one segment into row ranges across threads, which cuts runs.
+one (hour, advertiser) pair are contiguous: a run. A filter on ``advertiser`` (the first dimension)
+finds the segment's runs by binary search or through a lookup table, or, in segments whose runs are
+too short to keep, searches the rows. Each way is driven here and checked against sums computed from
+the rows in plain Python, also when the runner splits one segment across threads, cutting runs.
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ from flavours import DAY, FLAVOURS, HOUR, T0, Dataset, make_runner, table_of
 from grove.common.time import format_timestamp, parse_timestamp
 from grove.query import fastpath, kernels, runner
 from grove.query.runner import QueryRunner
+from grove.segment.segment import Segment
 
 ADVERTISERS = [f"adv{i:02d}" for i in range(20)]
 
@@ -124,20 +124,25 @@ CASES = [
 
 
 @pytest.mark.parametrize("flavour", FLAVOURS)
-@pytest.mark.parametrize("search_steps", [0, 1 << 40], ids=["runs", "search"])
+@pytest.mark.parametrize("ranges", ["search", "pick", "rows"])
 @pytest.mark.parametrize("split", [False, True], ids=["whole", "split"])
 @pytest.mark.parametrize("case", range(len(CASES)))
 def test_first_dimension_filters_match_the_rows(
     runners: dict[str, QueryRunner],
     flavour: str,
-    search_steps: int,
+    ranges: str,
     split: bool,
     case: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(fastpath, "_SEARCH_STEPS_MAX", search_steps)
+    # Runs found by binary search, or picked by a lookup table; or rows searched when a segment
+    # keeps no runs.
+    monkeypatch.setattr(fastpath, "_SEARCH_STEPS", 0 if ranges == "search" else 1 << 40)
+    if ranges == "rows":
+        monkeypatch.setattr(Segment, "prefix_runs", lambda self: None)
+    finder = {"search": "search_runs", "pick": "pick_runs", "rows": "prefix_ranges"}[ranges]
     used: set[str] = set()
-    for name in ("fold_whole_runs", "pick_runs", "prefix_ranges"):
+    for name in ("fold_whole_runs", "search_runs", "pick_runs", "prefix_ranges"):
         kernel = getattr(kernels, name)
         monkeypatch.setattr(kernels, name, lambda *a, k=kernel, n=name: used.add(n) or k(*a))
     if split:
@@ -160,7 +165,7 @@ def test_first_dimension_filters_match_the_rows(
     }
     _check(_answer(runners[flavour].run(query)), _expected(set(advertisers), bucket, (lo, hi)))
     # Sums grouped by the first dimension alone add whole runs' totals.
-    assert used == {"fold_whole_runs" if search_steps == 0 else "prefix_ranges"}
+    assert used == ({finder} if ranges == "rows" else {finder, "fold_whole_runs"})
     used.clear()
     # With a second term on another column, and through the general engine (an unused virtual
     # column keeps a query off the fast path).
@@ -170,7 +175,7 @@ def test_first_dimension_filters_match_the_rows(
     }
     want = _expected(set(advertisers), bucket, (lo, hi), "FR")
     _check(_answer(runners[flavour].run(query)), want)
-    assert used == {"pick_runs" if search_steps == 0 else "prefix_ranges"}
+    assert used == {finder}
     unused = {"type": "expression", "name": "unused", "expression": "1", "outputType": "LONG"}
     _check(_answer(runners[flavour].run(dict(query, virtualColumns=[unused]))), want)
 
@@ -189,7 +194,6 @@ def test_timeseries_of_many_first_dimension_values(
     runners: dict[str, QueryRunner], flavour: str, split: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Runs of different advertisers fold into one group per time bucket."""
-    monkeypatch.setattr(fastpath, "_SEARCH_STEPS_MAX", 0)
     if split:
         monkeypatch.setattr(runner, "_MIN_SPLIT_ROWS", 100)
     picked = set(ADVERTISERS[::3])

@@ -55,7 +55,7 @@ _BITMAP_CODES = 64  # at most this many matching values to select rows through t
 _BITMAP_SHARE = 0.05  # ... and only when, together, they keep at most this share of the view's rows
 _BITMAP_SHARE_GROUPED = 0.3
 _PREFIX_CODES = 4096  # at most this many values of the first dimension for range access
-_SEARCH_STEPS_MAX = 4096  # up to this many binary search steps, ranges are found without the runs
+_SEARCH_STEPS = 16  # a binary search for a code costs about this many steps of scanning runs
 _DENSE_HLL_BYTES = 64 << 20
 
 
@@ -346,23 +346,25 @@ def run_fast(
     folded = 0
     if prefix is not None:
         col, hits, lut = prefix
-        runs = _runs_worth_picking(segment, view, len(hits))
-        stride = next((s for c, s in kernel_dims if c is col), 0)
-        if (
-            runs is not None
-            and len(kernel_dims) == (1 if stride else 0)
-            and not terms
-            and not hll
-            and all(m.op == "sum" and not m.has_nulls for m in slots)
-        ):
-            # Every row of a run lands in one group and only sums are asked: add the runs' totals
-            # instead of their rows. Runs cut by the edge of the view are left to the kernel.
-            folded = _fold_whole_runs(
-                segment, view, runs, lut, bounds, space, stride, slots, fields, values, acc_i, acc_f
-            )
-            starts, stops, codes = _cut_runs(view, runs, lut)
+        runs = segment.prefix_runs()
+        if runs is not None:
+            run_ids = _picked_runs(segment, view, runs, hits, lut)
+            stride = next((s for c, s in kernel_dims if c is col), 0)
+            if (
+                len(kernel_dims) == (1 if stride else 0)
+                and not terms
+                and not hll
+                and all(m.op == "sum" and not m.has_nulls for m in slots)
+            ):
+                # Every row of a run lands in one group and only sums are asked: add the runs'
+                # totals instead of their rows. Runs cut by the edges of the view go to the kernel.
+                folded = _fold_whole_runs(
+                    view, runs, run_ids, bounds, space, stride, slots, fields, values, acc_i, acc_f
+                )
+                run_ids = _cut_runs(view, runs, run_ids)
+            starts, stops, codes = _run_ranges(view, runs, run_ids)
         else:
-            starts, stops, codes = _prefix_ranges(view, col, hits, lut, runs)
+            starts, stops, codes = _prefix_ranges(view, col, hits)
         if len(starts) == 0 and not folded:
             return _empty(plan, view, granularity, all_groups)
         base = (np.searchsorted(bounds, starts, side="right") - 1) * space
@@ -451,17 +453,6 @@ def _prefix_pays(segment: Any, view: SegmentView, values: int) -> bool:
     return values <= _PREFIX_CODES and runs * 16 <= view.size
 
 
-def _runs_worth_picking(segment: Any, view: SegmentView, values: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """The segment's (time, first dimension) runs (:meth:`Segment.prefix_runs`) when picking ranges
-    from them takes fewer steps than binary search for ``values`` codes in each time run (one step
-    per run of the view against a few dozen per search), else None."""
-    searches = (len(segment.time_runs()) - 1) * values
-    if searches * 32 <= _SEARCH_STEPS_MAX:
-        return None
-    runs: tuple[np.ndarray, np.ndarray] | None = segment.prefix_runs()
-    return runs if runs is not None and searches * 32 > len(runs[1]) else None
-
-
 def _run_span(view: SegmentView, runs: tuple[np.ndarray, np.ndarray]) -> tuple[int, int]:
     """The first run holding a row of the view, and one past the last."""
     bounds = runs[0]
@@ -469,21 +460,49 @@ def _run_span(view: SegmentView, runs: tuple[np.ndarray, np.ndarray]) -> tuple[i
     return first, int(np.searchsorted(bounds, view.hi, side="left"))
 
 
+def _picked_runs(
+    segment: Any, view: SegmentView, runs: tuple[np.ndarray, np.ndarray], hits: np.ndarray, lut: np.ndarray
+) -> np.ndarray:
+    """The segment's (time, first dimension) runs (:meth:`Segment.prefix_runs`) inside the view
+    whose code is one of ``hits``, in row order: a few codes by binary search inside each time run,
+    many by the lookup table, one step per run of the view."""
+    first, last = _run_span(view, runs)
+    time_runs = segment.derived("time runs in runs", lambda: np.searchsorted(runs[0], segment.time_runs()))
+    searches = (len(time_runs) - 1) * len(hits)
+    out = np.empty(max(min(last - first, searches), 0), dtype=np.int64)
+    if searches * _SEARCH_STEPS < last - first:
+        n = K.search_runs(time_runs, runs[1], hits, first, last, out)
+    else:
+        n = K.pick_runs(runs[1], lut, first, last, out)
+    return out[:n]
+
+
+def _run_ranges(
+    view: SegmentView, runs: tuple[np.ndarray, np.ndarray], run_ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each run's rows inside the view ``[start, stop)`` and its code."""
+    bounds, run_codes = runs
+    starts = np.maximum(bounds[run_ids], view.lo)
+    stops = np.minimum(bounds[run_ids + 1], view.hi)
+    return starts, stops, run_codes[run_ids].astype(np.int64)
+
+
+def _cut_runs(view: SegmentView, runs: tuple[np.ndarray, np.ndarray], run_ids: np.ndarray) -> np.ndarray:
+    """The runs among ``run_ids`` (in row order) that the view's edges cut: at most the first and
+    the last."""
+    bounds = runs[0]
+    if not len(run_ids):
+        return run_ids
+    ends = sorted({int(run_ids[0]), int(run_ids[-1])})
+    return np.array([i for i in ends if bounds[i] < view.lo or bounds[i + 1] > view.hi], dtype=np.int64)
+
+
 def _prefix_ranges(
-    view: SegmentView,
-    col: StringColumn,
-    hits: np.ndarray,
-    lut: np.ndarray,
-    runs: tuple[np.ndarray, np.ndarray] | None,
+    view: SegmentView, col: StringColumn, hits: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Row ranges ``[start, stop)`` inside the view holding the ``hits`` codes of the first
-    dimension, and each range's code: picked from ``runs`` by the lookup table, or without them
-    found by binary search inside each time run."""
-    if runs is not None:
-        first, last = _run_span(view, runs)
-        starts, stops, codes = (np.empty(last - first, dtype=np.int64) for _ in range(3))
-        n = K.pick_runs(runs[0], runs[1], lut, first, last, view.lo, view.hi, starts, stops, codes)
-        return starts[:n], stops[:n], codes[:n]
+    dimension, and each range's code, by binary search inside each time run (for segments whose
+    runs are too short to keep, see :meth:`Segment.prefix_runs`)."""
     time_runs = view.segment.time_runs()
     starts, stops, codes = (np.empty((len(time_runs) - 1) * len(hits), dtype=np.int64) for _ in range(3))
     wanted = hits.astype(col.codes.dtype)
@@ -491,25 +510,10 @@ def _prefix_ranges(
     return starts[:n], stops[:n], codes[:n]
 
 
-def _cut_runs(
-    view: SegmentView, runs: tuple[np.ndarray, np.ndarray], lut: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The rows inside the view of the (at most two) picked runs that the view's edges cut."""
-    bounds, run_codes = runs
-    first, last = _run_span(view, runs)
-    picked = []
-    for i in sorted({first, last - 1}):
-        if first <= i < last and lut[run_codes[i]] and (bounds[i] < view.lo or bounds[i + 1] > view.hi):
-            picked.append((max(int(bounds[i]), view.lo), min(int(bounds[i + 1]), view.hi), int(run_codes[i])))
-    columns = list(zip(*picked, strict=True)) if picked else [(), (), ()]
-    return tuple(np.array(c, dtype=np.int64) for c in columns)  # type: ignore[return-value]
-
-
 def _fold_whole_runs(
-    segment: Any,
     view: SegmentView,
     runs: tuple[np.ndarray, np.ndarray],
-    lut: np.ndarray,
+    run_ids: np.ndarray,
     bucket_bounds: np.ndarray,
     space: int,
     stride: int,
@@ -519,20 +523,19 @@ def _fold_whole_runs(
     acc_i: np.ndarray,
     acc_f: np.ndarray,
 ) -> int:
-    """Fold the picked runs lying wholly inside the view into the accumulators from their totals
+    """Fold the runs lying wholly inside the view into the accumulators from their totals
     (:func:`grove.query.kernels.fold_whole_runs`); returns the rows they hold."""
     totals: dict[bool, list[np.ndarray]] = {False: [], True: []}
     cols: dict[bool, list[int]] = {False: [], True: []}
     for slot, name, vals in zip(slots, fields, values, strict=True):
-        totals[slot.is_float].append(_run_totals(segment, name, vals, slot.is_float))
+        totals[slot.is_float].append(_run_totals(view.segment, name, vals, slot.is_float))
         cols[slot.is_float].append(slot.col)
     # Numba wants a tuple of one array type each: a placeholder stands in for an empty kind.
     ti = tuple(totals[False]) or (_NO_ROWS,)
     tf = tuple(totals[True]) or (_NO_DOUBLES,)
-    first, last = _run_span(view, runs)
     return int(
         K.fold_whole_runs(
-            runs[0], runs[1], lut, first, last, view.lo, view.hi, bucket_bounds, space, stride,
+            run_ids, runs[0], runs[1], view.lo, view.hi, bucket_bounds, space, stride,
             ti, np.array(cols[False], dtype=np.int64), tf, np.array(cols[True], dtype=np.int64),
             acc_i, acc_f,
         )

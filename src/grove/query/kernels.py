@@ -255,20 +255,44 @@ def prefix_ranges(runs, lo, hi, codes, wanted, out_start, out_stop, out_code):
 
 
 @numba.njit(cache=True, nogil=True)
-def pick_runs(bounds, run_codes, lut, first, last, lo, hi, out_start, out_stop, out_code):
-    """Row ranges of the runs ``first..last-1`` whose code ``lut`` keeps, clipped to rows [lo, hi).
-
-    Run ``i`` holds rows ``[bounds[i], bounds[i+1])``, all with code ``run_codes[i]``. Returns how
-    many ranges were written.
-    """
+def pick_runs(run_codes, lut, first, last, out):
+    """The runs among ``first..last-1`` whose code ``lut`` keeps; returns how many were written."""
     n = 0
     for i in range(first, last):
-        c = run_codes[i]
-        if lut[c]:
-            out_start[n] = max(bounds[i], lo)
-            out_stop[n] = min(bounds[i + 1], hi)
-            out_code[n] = c
+        if lut[run_codes[i]]:
+            out[n] = i
             n += 1
+    return n
+
+
+@numba.njit(cache=True, nogil=True)
+def search_runs(time_runs, run_codes, wanted, first, last, out):
+    """The runs among ``first..last-1`` holding one of the ``wanted`` codes (sorted), by binary search.
+
+    Time run t spans runs ``[time_runs[t], time_runs[t+1])``, whose codes are sorted and distinct, so
+    each wanted code is at most one run there. Returns how many were written, in run order.
+    """
+    n = 0
+    for t in range(time_runs.shape[0] - 1):
+        a = max(time_runs[t], first)
+        b = min(time_runs[t + 1], last)
+        pos = a
+        for w in wanted:
+            if pos >= b:
+                break
+            left = pos
+            right = b
+            while left < right:
+                mid = (left + right) >> 1
+                if run_codes[mid] < w:
+                    left = mid + 1
+                else:
+                    right = mid
+            if left < b and run_codes[left] == w:
+                out[n] = left
+                n += 1
+                left += 1
+            pos = left
     return n
 
 
@@ -285,11 +309,11 @@ def run_totals(bounds, values, out):
 
 @numba.njit(cache=True, nogil=True)
 def fold_whole_runs(
-    bounds, run_codes, lut, first, last, lo, hi, bucket_bounds, space, stride, totals_i, cols_i, totals_f, cols_f,
+    runs, bounds, run_codes, lo, hi, bucket_bounds, space, stride, totals_i, cols_i, totals_f, cols_f,
     acc_i, acc_f,
 ):  # fmt: skip
-    """Fold the runs ``first..last-1`` whose code ``lut`` keeps and that lie wholly inside rows
-    [lo, hi) into per-group accumulators, from their totals.
+    """Fold the given ``runs`` (in row order) that lie wholly inside rows [lo, hi) into per-group
+    accumulators, from their totals; runs the edges cut are skipped.
 
     A run's group is its time bucket (``bucket_bounds`` are the buckets' row boundaries) times
     ``space`` plus its code times ``stride``; its row count goes to ``acc_i[g, 0]``, and the total
@@ -298,17 +322,15 @@ def fold_whole_runs(
     """
     b = 0
     rows = 0
-    for i in range(first, last):
-        c = run_codes[i]
-        if not lut[c]:
-            continue
+    for j in range(runs.shape[0]):
+        i = runs[j]
         start = bounds[i]
         stop = bounds[i + 1]
         if start < lo or stop > hi:
             continue
         while bucket_bounds[b + 1] <= start:
             b += 1
-        g = b * space + c * stride
+        g = b * space + run_codes[i] * stride
         acc_i[g, 0] += stop - start
         rows += stop - start
         for k in range(cols_i.shape[0]):

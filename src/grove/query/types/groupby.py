@@ -319,7 +319,7 @@ class GroupByToolchest(Toolchest[GroupByQuery]):
         order, times, names = frame.order, frame.times, frame.names
         stamps = format_timestamps(times[order], query.granularity.tz) if len(order) else []
         # Rows are assembled column-wise: reorder each column once, then zip (per-row work in C).
-        picked = [_reorder(frame.columns.py(name), order) for name in names]
+        picked = [frame.columns.ordered(name, order) for name in names]
         if query.context_bool("resultAsArray"):
             if not isinstance(query.granularity, AllGranularity):
                 picked.insert(0, times[order].tolist())
@@ -376,6 +376,14 @@ class _Columns:
                 found = [None] * self.n
             self._lists[name] = found
         return found
+
+    def ordered(self, name: str, order: np.ndarray) -> list[Any]:
+        """Column ``name`` as a Python list in ``order``: numbers reordered as arrays, before they
+        become Python objects."""
+        fin = self.finals.get(name)
+        if name not in self._lists and fin is not None and isinstance(fin.values, np.ndarray):
+            return fin.take(order).to_list()
+        return _reorder(self.py(name), order)
 
     def arrow(self, name: str) -> pa.Array:
         fin = self.finals.get(name)
