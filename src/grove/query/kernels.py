@@ -202,6 +202,18 @@ def hll_buckets(offsets, entries, use_rows, rows, bounds, registers):
                     registers[b, reg] = rho
 
 
+@numba.njit(cache=True, inline="always")
+def _lower_bound(codes, w, left, right):
+    """The first position in ``[left, right)`` whose code is not below ``w`` (codes sorted there)."""
+    while left < right:
+        mid = (left + right) >> 1
+        if codes[mid] < w:
+            left = mid + 1
+        else:
+            right = mid
+    return left
+
+
 @numba.njit(cache=True, nogil=True)
 def prefix_ranges(runs, lo, hi, codes, wanted, out_start, out_stop, out_code):
     """Row ranges of the ``wanted`` codes (sorted) inside each time run, within rows [lo, hi).
@@ -226,26 +238,14 @@ def prefix_ranges(runs, lo, hi, codes, wanted, out_start, out_stop, out_code):
             while pos + step < b and codes[pos + step] < w:
                 left = pos + step
                 step *= 2
-            right = min(pos + step, b)
-            while left < right:
-                mid = (left + right) >> 1
-                if codes[mid] < w:
-                    left = mid + 1
-                else:
-                    right = mid
+            left = _lower_bound(codes, w, left, min(pos + step, b))
             if left >= b:
                 break
             if codes[left] != w:
                 pos = left
                 continue
             start = left
-            right = b
-            while left < right:
-                mid = (left + right) >> 1
-                if codes[mid] <= w:
-                    left = mid + 1
-                else:
-                    right = mid
+            left = _lower_bound(codes, w + 1, left, b)  # past the last row holding w
             out_start[n] = start
             out_stop[n] = left
             out_code[n] = w
@@ -280,14 +280,7 @@ def search_runs(time_runs, run_codes, wanted, first, last, out):
         for w in wanted:
             if pos >= b:
                 break
-            left = pos
-            right = b
-            while left < right:
-                mid = (left + right) >> 1
-                if run_codes[mid] < w:
-                    left = mid + 1
-                else:
-                    right = mid
+            left = _lower_bound(run_codes, w, pos, b)
             if left < b and run_codes[left] == w:
                 out[n] = left
                 n += 1
