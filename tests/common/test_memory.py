@@ -30,3 +30,15 @@ def test_a_second_array_of_the_same_size_reuses_the_freed_memory() -> None:
     # 8 MB mapped anew faults hundreds of times (pages or huge pages); kept on the heap, almost none.
     assert _faults("default") > 200
     assert _faults("keep") < 50
+
+
+def test_arrow_allocates_from_the_heap_after_arrow_uses_the_heap() -> None:
+    probe = (
+        "import pyarrow as pa\n"
+        "from grove.common.memory import arrow_uses_the_heap\n"
+        "arrow_uses_the_heap()\n"
+        "kept = pa.array(range(1000))\n"
+        "print(pa.default_memory_pool().backend_name, pa.system_memory_pool().bytes_allocated() > 0)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["system", "True"]

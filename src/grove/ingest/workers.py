@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from multiprocessing import get_context
 from typing import Any
 
-from grove.common.memory import keep_freed_memory
+from grove.common.memory import arrow_uses_the_heap, keep_freed_memory
 from grove.errors import IngestionFailed
 from grove.segment.warmup import warm_kernels
 
@@ -31,6 +31,7 @@ def _init_worker(progress_queue: Any) -> None:
     global _queue
     _queue = progress_queue
     keep_freed_memory()
+    arrow_uses_the_heap()
 
 
 def _ready() -> int:
