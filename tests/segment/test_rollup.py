@@ -23,7 +23,7 @@ from blockgen import (
 from grove.segment.block import RowBlock, unify_dictionaries, union_schema
 from grove.segment.columns import NumericColumn, StringColumn
 from grove.segment.encode import encode_strings
-from grove.segment.rollup import row_keys, sort_rows
+from grove.segment.rollup import _dense_rank, _hash_rank, _run_rank, row_keys, sort_rows
 from grove.segment.schema import DimensionDef, MetricDef, SegmentSchema
 
 SKETCHES = ("users", "uniq")
@@ -264,3 +264,26 @@ def test_rollup_of_concatenated_blocks_equals_rollup_of_all_rows() -> None:
     all_rows = [r for p in parts for r in p]
     assert block_rows(once) == block_rows(sort_rows(make_block(FULL_SCHEMA, all_rows), rollup=True))
     assert canonical(without(block_rows(once), SKETCHES)) == canonical(duckdb_rollup(all_rows, FULL_SCHEMA))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.repeat(np.array([5, -3, 5, 9, -3], dtype=np.int64), [400, 300, 200, 100, 50]),  # values recur
+        np.repeat(np.arange(24, dtype=np.int64) * 3_600_000, 500),  # hours in order
+        np.repeat(np.array([2, 1, 0], dtype=np.uint16), 1000),
+        np.array([7, 7], dtype=np.int64),
+    ],
+)
+def test_integers_in_runs_rank_like_hashing_them(values: np.ndarray) -> None:
+    assert _run_rank(values) is not None
+    ranks, count = _dense_rank(values)
+    want, want_count = _hash_rank(values)
+    assert count == want_count
+    assert ranks.tolist() == want.tolist()
+
+
+def test_integers_that_change_often_are_not_ranked_by_run() -> None:
+    assert _run_rank(np.random.default_rng(1).integers(0, 100, 5000)) is None
+    assert _run_rank(np.arange(5000, dtype=np.int64)) is None
+    assert _run_rank(np.repeat(np.array([0.5, 1.5]), 100)) is None  # floats: NaNs never equal themselves
