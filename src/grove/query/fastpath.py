@@ -469,10 +469,11 @@ def _picked_runs(
     first, last = _run_span(view, runs)
     time_runs = segment.derived("time runs in runs", lambda: np.searchsorted(runs[0], segment.time_runs()))
     searches = (len(time_runs) - 1) * len(hits)
-    out = np.empty(max(min(last - first, searches), 0), dtype=np.int64)
     if searches * _SEARCH_STEPS < last - first:
+        out = np.empty(searches, dtype=np.int64)  # each code is at most one run per time run
         n = K.search_runs(time_runs, runs[1], hits, first, last, out)
     else:
+        out = np.empty(max(last - first, 0), dtype=np.int64)
         n = K.pick_runs(runs[1], lut, first, last, out)
     return out[:n]
 
