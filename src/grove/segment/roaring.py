@@ -43,6 +43,17 @@ def _put16(out: np.ndarray, pos: int, v: int) -> None:
 
 
 @numba.njit(cache=True, inline="always")
+def _start_bitmap(out: np.ndarray, base: int, ncont: int) -> tuple[int, int, int]:
+    """Write a run-less bitmap's cookie and container count at ``base``; returns where its key
+    headers, its container offsets and its container data start."""
+    _put32(out, base, _COOKIE_NO_RUN)
+    _put32(out, base + 4, ncont)
+    header = base + 8
+    offset_header = header + 4 * ncont
+    return header, offset_header, offset_header + 4 * ncont
+
+
+@numba.njit(cache=True, inline="always")
 def _put32(out: np.ndarray, pos: int, v: int) -> None:
     out[pos] = v & 0xFF
     out[pos + 1] = (v >> 8) & 0xFF
@@ -63,11 +74,7 @@ def _write(rows: np.ndarray, starts: np.ndarray, offsets: np.ndarray, out: np.nd
             while i < hi and (rows[i] >> 16) == key:
                 i += 1
             ncont += 1
-        _put32(out, base, _COOKIE_NO_RUN)
-        _put32(out, base + 4, ncont)
-        header = base + 8
-        offset_header = header + 4 * ncont
-        data = offset_header + 4 * ncont
+        header, offset_header, data = _start_bitmap(out, base, ncont)
         c = 0
         i = lo
         while i < hi:
@@ -144,11 +151,7 @@ def _code_bitmaps(codes: np.ndarray, cardinality: int, keys: int) -> tuple[np.nd
         for k in range(keys):
             if where[c, k]:
                 ncont += 1
-        _put32(out, base, _COOKIE_NO_RUN)
-        _put32(out, base + 4, ncont)
-        header = base + 8
-        offset_header = header + 4 * ncont
-        data = offset_header + 4 * ncont
+        header, offset_header, data = _start_bitmap(out, base, ncont)
         j = 0
         for k in range(keys):
             card = where[c, k]
