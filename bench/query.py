@@ -711,14 +711,17 @@ class Timing:
 def time_query(
     engine: Engine, query: BenchQuery, variant: str, warmup: int, repeat: int, wait_idle: float, retries: int
 ) -> Timing:
-    """Warm-up runs, then the timed runs after a wait for a quiet machine; timed runs that others
+    """A wait for a quiet machine, warm-up runs, then the timed runs; timed runs that others
     disturbed are taken again (up to ``retries`` times), keeping the least disturbed attempt. Every
-    engine runs in this process, so the CPU time of other processes meanwhile is what disturbed them."""
-    for _ in range(warmup):
-        engine.run(query, variant)
+    engine runs in this process, so the CPU time of other processes meanwhile is what disturbed them.
+
+    The warm-up comes after the wait: a second of idling lets caches and clock speeds go cold, which
+    would otherwise land on the first timed runs (a 9 ms scan measured 10-15 ms right after it)."""
     best: Timing | None = None
     for _ in range(1 + retries):
         idle = wait_for_idle(wait_idle)
+        for _ in range(warmup):
+            engine.run(query, variant)
         meter = ProcessMeter({os.getpid(): "bench"})
         meter.start()
         seconds = []
