@@ -9,20 +9,24 @@ the rows in plain Python, also when the runner splits one segment across threads
 
 from __future__ import annotations
 
+import gc
 import random
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pytest
-from flavours import DAY, FLAVOURS, HOUR, T0, Dataset, make_runner, table_of
+from flavours import DAY, FLAVOURS, HOUR, T0, Dataset, build_segments, make_runner, table_of
 
+import grove
 from grove.common.time import format_timestamp, parse_timestamp
 from grove.query import fastpath, kernels, runner
 from grove.query.runner import QueryRunner
-from grove.segment.segment import Segment
+from grove.segment import segment as segment_module
+from grove.segment.segment import DerivedMemory, Segment
 
 ADVERTISERS = [f"adv{i:02d}" for i in range(20)]
 
@@ -219,3 +223,53 @@ def test_timeseries_of_many_first_dimension_values(
         count, impressions, spend = want[parse_timestamp(r["timestamp"])]
         assert (r["result"]["rows"], r["result"]["impressions"]) == (count, impressions)
         assert r["result"]["spend"] == pytest.approx(spend, rel=1e-9)
+
+
+def test_derived_values_count_against_a_limit_and_are_given_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    memory = DerivedMemory(1000)
+    monkeypatch.setattr(segment_module, "DERIVED_MEMORY", memory)
+    segments = build_segments(RUNS, "persisted", tmp_path)
+    first = segments[0]
+    assert first.derived("a", lambda: np.zeros(100)) is not None  # 800 bytes kept
+    assert memory.used == 800
+    assert first.derived("b", lambda: np.zeros(100)) is None  # past the limit: not kept
+    assert first.derived("b", lambda: 1 / 0) is None  # and not worked out again
+    assert first.derived("a", lambda: 1 / 0) is not None
+    del first, segments
+    gc.collect()
+    assert memory.used == 0  # a segment that goes away gives its share back
+
+
+def test_without_memory_for_runs_queries_read_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(segment_module, "DERIVED_MEMORY", DerivedMemory(0))
+    used: set[str] = set()
+    for name in ("fold_whole_runs", "search_runs", "pick_runs", "prefix_ranges"):
+        kernel = getattr(kernels, name)
+        monkeypatch.setattr(kernels, name, lambda *a, k=kernel, n=name: used.add(n) or k(*a))
+    picked = set(ADVERTISERS[::2])
+    fresh = make_runner([RUNS], "persisted", tmp_path)
+    try:
+        rows = fresh.run(
+            {
+                "queryType": "groupBy",
+                "dataSource": "runs",
+                "intervals": [f"{format_timestamp(T0)}/{format_timestamp(T0 + 2 * DAY)}"],
+                "granularity": "day",
+                "dimensions": ["advertiser"],
+                "filter": {"type": "in", "dimension": "advertiser", "values": sorted(picked)},
+                "aggregations": AGGS,
+            }
+        )
+    finally:
+        fresh.close()
+    _check(_answer(rows), _expected(picked, DAY, (T0, T0 + 2 * DAY)))
+    assert used == {"prefix_ranges"}
+
+
+def test_the_setting_sets_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    memory = segment_module.DERIVED_MEMORY
+    monkeypatch.setattr(memory, "limit", memory.limit)  # put back afterwards
+    with grove.open(str(tmp_path), query_index_memory_mb=5):
+        assert memory.limit == 5 << 20

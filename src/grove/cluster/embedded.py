@@ -30,6 +30,7 @@ from grove.metadata.schema import LookupRecord, RevertResult, SegmentRecord
 from grove.metadata.store import MetadataStore
 from grove.query.lookups import DEFAULT_LOOKUP_TIER, LookupMap, LookupRegistry, parse_lookup_spec
 from grove.query.runner import QueryRunner
+from grove.segment.segment import DERIVED_MEMORY
 from grove.sql.catalog import Catalog
 from grove.sql.engine import SqlEngine
 from grove.sql.result import SqlResult
@@ -48,6 +49,8 @@ class Database:
         self.work_root.mkdir(parents=True, exist_ok=True)
         self.workers = WorkerPool(config.workers())
         self.segment_cache = SegmentCache(self.deep_storage, config.segment_cache)
+        # Process-wide, like the segments' memory maps: the last database opened sets it.
+        DERIVED_MEMORY.limit = max(config.query_index_memory_mb, 0) << 20
         self.segment_source = TimelineSegmentSource(self.metadata, self.segment_cache)
         #: the lookups of tier ``__default`` that queries resolve names against
         self.lookup_registry = LookupRegistry()

@@ -65,6 +65,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "segment_poll_ms", int, 1000, "How often the server looks for newly published or dropped segments."
     ),
+    Setting(
+        "query_index_memory_mb",
+        int,
+        1024,
+        "Memory the open segments may keep for filters on their first dimension (its runs and their "
+        "metric totals); past it, queries read rows instead.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -103,6 +110,7 @@ class Config:
     query_timeout_ms: int = 300_000
     max_request_bytes: int = 10 << 20
     segment_poll_ms: int = 1000
+    query_index_memory_mb: int = 1024
 
     @staticmethod
     def load(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Config:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -350,16 +350,19 @@ def run_fast(
         if runs is not None:
             run_ids = _picked_runs(segment, view, runs, hits, lut)
             stride = next((s for c, s in kernel_dims if c is col), 0)
-            if (
-                len(kernel_dims) == (1 if stride else 0)
+            totals = (
+                _run_totals(segment, slots, fields, values)
+                if len(kernel_dims) == (1 if stride else 0)
                 and not terms
                 and not hll
                 and all(m.op == "sum" and not m.has_nulls for m in slots)
-            ):
+                else None
+            )
+            if totals is not None:
                 # Every row of a run lands in one group and only sums are asked: add the runs'
                 # totals instead of their rows. Runs cut by the edges of the view go to the kernel.
                 folded = _fold_whole_runs(
-                    view, runs, run_ids, bounds, space, stride, slots, fields, values, acc_i, acc_f
+                    view, runs, run_ids, bounds, space, stride, slots, totals, acc_i, acc_f
                 )
                 run_ids = _cut_runs(view, runs, run_ids)
             starts, stops, codes = _run_ranges(view, runs, run_ids)
@@ -468,6 +471,8 @@ def _picked_runs(
     many by the lookup table, one step per run of the view."""
     first, last = _run_span(view, runs)
     time_runs = segment.derived("time runs in runs", lambda: np.searchsorted(runs[0], segment.time_runs()))
+    if time_runs is None:
+        time_runs = np.searchsorted(runs[0], segment.time_runs())
     searches = (len(time_runs) - 1) * len(hits)
     if searches * _SEARCH_STEPS < last - first:
         out = np.empty(searches, dtype=np.int64)  # each code is at most one run per time run
@@ -519,43 +524,47 @@ def _fold_whole_runs(
     space: int,
     stride: int,
     slots: Sequence[MetricSlot],
-    fields: Sequence[str],
-    values: Sequence[np.ndarray],
+    totals: Sequence[np.ndarray],
     acc_i: np.ndarray,
     acc_f: np.ndarray,
 ) -> int:
-    """Fold the runs lying wholly inside the view into the accumulators from their totals
-    (:func:`grove.query.kernels.fold_whole_runs`); returns the rows they hold."""
-    totals: dict[bool, list[np.ndarray]] = {False: [], True: []}
-    cols: dict[bool, list[int]] = {False: [], True: []}
-    for slot, name, vals in zip(slots, fields, values, strict=True):
-        totals[slot.is_float].append(_run_totals(view.segment, name, vals, slot.is_float))
-        cols[slot.is_float].append(slot.col)
+    """Fold the runs lying wholly inside the view into the accumulators from their ``totals`` (one
+    array per slot; :func:`grove.query.kernels.fold_whole_runs`); returns the rows they hold."""
     # Numba wants a tuple of one array type each: a placeholder stands in for an empty kind.
-    ti = tuple(totals[False]) or (_NO_ROWS,)
-    tf = tuple(totals[True]) or (_NO_DOUBLES,)
+    ti = tuple(t for t, m in zip(totals, slots, strict=True) if not m.is_float) or (_NO_ROWS,)
+    tf = tuple(t for t, m in zip(totals, slots, strict=True) if m.is_float) or (_NO_DOUBLES,)
+    cols_i = np.array([m.col for m in slots if not m.is_float], dtype=np.int64)
+    cols_f = np.array([m.col for m in slots if m.is_float], dtype=np.int64)
     return int(
         K.fold_whole_runs(
             run_ids, runs[0], runs[1], view.lo, view.hi, bucket_bounds, space, stride,
-            ti, np.array(cols[False], dtype=np.int64), tf, np.array(cols[True], dtype=np.int64),
-            acc_i, acc_f,
+            ti, cols_i, tf, cols_f, acc_i, acc_f,
         )
     )  # fmt: skip
 
 
-def _run_totals(segment: Any, name: str, values: np.ndarray, is_float: bool) -> np.ndarray:
-    """Per (time, first dimension) run of the segment, the sum of metric ``name`` over its rows,
-    computed the first time a query asks and kept with the open segment (8 bytes per run; runs are
-    at most a quarter of the rows)."""
+def _run_totals(
+    segment: Any, slots: Sequence[MetricSlot], fields: Sequence[str], values: Sequence[np.ndarray]
+) -> list[np.ndarray] | None:
+    """Per slot, the sum of its metric over each (time, first dimension) run of the segment: worked
+    out the first time a query asks and kept with the open segment (8 bytes per run; runs are at
+    most a quarter of the rows). None when the segment cannot keep them (its memory for derived
+    values is spent, see :class:`grove.segment.segment.DerivedMemory`)."""
+    out = []
+    for slot, name, vals in zip(slots, fields, values, strict=True):
 
-    def compute() -> np.ndarray:
-        runs = segment.prefix_runs()
-        assert runs is not None
-        out = np.zeros(len(runs[1]), dtype=np.float64 if is_float else np.int64)
-        K.run_totals(runs[0], values, out)
-        return out
+        def compute(vals: np.ndarray = vals, is_float: bool = slot.is_float) -> np.ndarray:
+            runs = segment.prefix_runs()
+            assert runs is not None
+            totals = np.zeros(len(runs[1]), dtype=np.float64 if is_float else np.int64)
+            K.run_totals(runs[0], vals, totals)
+            return totals
 
-    return cast(np.ndarray, segment.derived(("run totals", name, is_float), compute))
+        totals = segment.derived(("run totals", name, slot.is_float), compute)
+        if totals is None:
+            return None
+        out.append(totals)
+    return out
 
 
 _NO_ROWS = np.zeros(1, dtype=np.int64)

@@ -8,6 +8,8 @@ engines only use this interface.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,6 +54,45 @@ class SegmentInfo:
 
 
 _MISSING = object()
+
+
+class DerivedMemory:
+    """The bytes that open segments' derived values (:meth:`Segment.derived`) hold, against a limit.
+
+    Derived values (runs of the first dimension and their metric totals) speed up filters on a
+    segment's first dimension; the limit (setting ``query_index_memory_mb``) keeps them from growing
+    with the data a node serves: past it, segments keep nothing more and queries read rows instead.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._lock = threading.Lock()
+
+    def take(self, size: int) -> bool:
+        with self._lock:
+            if self.used + size > self.limit:
+                return False
+            self.used += size
+            return True
+
+    def release(self, held: list[int]) -> None:
+        with self._lock:
+            self.used -= held[0]
+            held[0] = 0
+
+
+#: shared by every segment of the process
+DERIVED_MEMORY = DerivedMemory(1024 << 20)
+
+
+def _nbytes(value: Any) -> int:
+    """Memory an array, or a tuple of arrays, holds (other values count as nothing)."""
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    if isinstance(value, tuple):
+        return sum(_nbytes(v) for v in value)
+    return 0
 
 
 class Segment(ABC):
@@ -109,7 +150,8 @@ class Segment(ABC):
         Rows are sorted by time and then by the dimensions in schema order, so inside one run the
         first dimension's codes are sorted: a value's rows there are one contiguous range.
         """
-        return cast(np.ndarray, self.derived("time runs", self._compute_time_runs))
+        runs = self.derived("time runs", self._compute_time_runs)
+        return cast(np.ndarray, runs if runs is not None else self._compute_time_runs())
 
     def _compute_time_runs(self) -> np.ndarray:
         t = self.time()
@@ -145,14 +187,27 @@ class Segment(ABC):
 
     def derived(self, key: Any, compute: Callable[[], Any]) -> Any:
         """A value derived from the segment's (immutable) rows, computed by ``compute`` the first time
-        ``key`` is asked for and kept as long as the segment is open."""
+        ``key`` is asked for and kept as long as the segment is open.
+
+        Kept values count against the process-wide :data:`DERIVED_MEMORY`; a value that does not fit
+        is not kept and None is returned (now and later), so callers fall back to reading rows.
+        """
         memo: dict[Any, Any] | None = getattr(self, "_derived", None)
         if memo is None:
             memo = {}
             self._derived = memo
+            # What this segment's values hold is given back when the segment goes away.
+            self._derived_bytes = held = [0]
+            weakref.finalize(self, DERIVED_MEMORY.release, held)
         found = memo.get(key, _MISSING)
         if found is _MISSING:
-            found = memo[key] = compute()
+            found = compute()
+            size = _nbytes(found)
+            if not DERIVED_MEMORY.take(size):
+                found = None
+                size = 0
+            self._derived_bytes[0] += size
+            memo[key] = found
         return found
 
     def rows_in(self, interval: Interval) -> tuple[int, int]:
