@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import gc
 import random
+import threading
 from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -273,3 +275,21 @@ def test_the_setting_sets_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(memory, "limit", memory.limit)  # put back afterwards
     with grove.open(str(tmp_path), query_index_memory_mb=5):
         assert memory.limit == 5 << 20
+
+
+def test_a_value_worked_out_by_two_threads_at_once_counts_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    memory = DerivedMemory(1 << 20)
+    monkeypatch.setattr(segment_module, "DERIVED_MEMORY", memory)
+    segment = build_segments(RUNS, "persisted", tmp_path)[0]
+    both_inside = threading.Barrier(2)
+
+    def compute() -> np.ndarray:
+        both_inside.wait(timeout=10)  # both threads compute before either keeps its value
+        return np.zeros(100)
+
+    with ThreadPoolExecutor(2) as pool:
+        values = list(pool.map(lambda _: segment.derived("k", compute), range(2)))
+    assert all(v is not None for v in values)
+    assert memory.used == 800

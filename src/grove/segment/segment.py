@@ -84,6 +84,7 @@ class DerivedMemory:
 
 #: shared by every segment of the process
 DERIVED_MEMORY = DerivedMemory(1024 << 20)
+_DERIVED_LOCK = threading.Lock()
 
 
 def _nbytes(value: Any) -> int:
@@ -194,20 +195,25 @@ class Segment(ABC):
         """
         memo: dict[Any, Any] | None = getattr(self, "_derived", None)
         if memo is None:
-            memo = {}
-            self._derived = memo
-            # What this segment's values hold is given back when the segment goes away.
-            self._derived_bytes = held = [0]
-            weakref.finalize(self, DERIVED_MEMORY.release, held)
+            with _DERIVED_LOCK:
+                memo = getattr(self, "_derived", None)
+                if memo is None:
+                    memo = {}
+                    # What this segment's values hold is given back when the segment goes away.
+                    self._derived_bytes = held = [0]
+                    weakref.finalize(self, DERIVED_MEMORY.release, held)
+                    self._derived = memo
         found = memo.get(key, _MISSING)
         if found is _MISSING:
-            found = compute()
-            size = _nbytes(found)
-            if not DERIVED_MEMORY.take(size):
-                found = None
-                size = 0
-            self._derived_bytes[0] += size
-            memo[key] = found
+            value = compute()
+            with _DERIVED_LOCK:
+                # Another thread may have kept the same value meanwhile: count it once.
+                found = memo.get(key, _MISSING)
+                if found is _MISSING:
+                    size = _nbytes(value)
+                    found = value if DERIVED_MEMORY.take(size) else None
+                    self._derived_bytes[0] += size if found is not None else 0
+                    memo[key] = found
         return found
 
     def rows_in(self, interval: Interval) -> tuple[int, int]:
