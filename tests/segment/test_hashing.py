@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from grove.segment.hashing import hash_array, hash_numbers, hash_strings
+from grove.segment.hashing import StringSet, hash_array, hash_numbers, hash_strings
 
 MASK = (1 << 64) - 1
 
@@ -154,3 +154,32 @@ def test_hashes_are_well_mixed(n: int) -> None:
         # Every bit is set in about half of the hashes.
         bits = ((h[:, None] >> np.arange(64, dtype=np.uint64)) & np.uint64(1)).mean(axis=0)
         assert np.all(np.abs(bits - 0.5) < 0.03)
+
+
+def _members(values: list[str | None], probe: pa.Array) -> list[bool]:
+    found = StringSet(pa.array(values, pa.string())).members(probe, hash_strings(probe))
+    return [bool(x) for x in found]
+
+
+@pytest.mark.parametrize("size", [0, 1, 7, 1000])
+def test_string_set_agrees_with_a_python_set(size: int) -> None:
+    rng = random.Random(size)
+    alphabet = ["a", "b", "é", "日", "", "\x00"]
+
+    def word() -> str:
+        return "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 6)))
+
+    values = [word() for _ in range(size)] + ([None] if size else [])  # null in the list is ignored
+    probe_list = sorted({word() for _ in range(3000)} | {v for v in values if v is not None})
+    probe = pa.array(probe_list, pa.large_string())
+    want = {v for v in values if v is not None}
+    assert _members(values, probe) == [p in want for p in probe_list]
+
+
+def test_string_set_tells_prefixes_duplicates_and_slices_apart() -> None:
+    values = ["adv_1", "adv_1", "adv_10", ""]
+    probe = pa.array(["x", "adv_1", "adv_", "adv_10", "adv_100", "", "adv_1"], pa.large_string())
+    assert _members(values, probe) == [False, True, False, True, False, True, True]
+    sliced = probe.slice(2, 3)  # a dictionary that starts at an offset
+    assert _members(values, sliced) == [False, True, False]
+    assert _members(values, pa.array([], pa.large_string())) == []

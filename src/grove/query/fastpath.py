@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from pyroaring import BitMap
 
 from grove.common.granularity import AllGranularity, Granularity, NoneGranularity
@@ -182,9 +181,9 @@ def _lut(name: str, column: StringColumn | None, f: Any) -> np.ndarray:
         if isinstance(f, F.InFilter):
             lut = np.zeros(column.cardinality, dtype=np.uint8)
             if len(f.values) > 64 and len(column.dictionary):
-                # Many values: one hash join of the dictionary against them, in Arrow (the value
-                # set is built once per query, see InFilter.string_array).
-                lut[1:] = pc.is_in(column.dictionary, value_set=f.string_array).to_numpy(zero_copy_only=False)
+                # Many values: the dictionary probed against their set (built once per query), by
+                # the dictionary's hashes (worked out once per segment).
+                lut[1:] = f.string_set.members(column.dictionary, column.dictionary_hashes())
                 lut[0] = f.matches_null
                 return lut
             codes = column.lookup_many(list(f.values))

@@ -298,8 +298,9 @@ def _in(e: FilterEngine, f: F.InFilter) -> Match:
     if f.extraction_fn is None and isinstance(col, StringColumn):
         lut = np.zeros(col.cardinality, dtype=bool)
         if len(f.strings) > _LOOKUP_LIMIT and len(col.dictionary):
-            # Many values: one hash join of the dictionary against them, in Arrow.
-            lut[1:] = _in_strings(col.dictionary, f.string_array)
+            # Many values: the dictionary probed against their set (built once per query), by the
+            # dictionary's hashes (worked out once per segment).
+            lut[1:] = f.string_set.members(col.dictionary, col.dictionary_hashes()).view(bool)
         elif f.strings:
             codes = col.lookup_many(f.strings)
             lut[codes[codes > 0]] = True

@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 from pyroaring import BitMap
 
+from grove.segment.hashing import hash_strings
 from grove.segment.roaring import rows_by_code, serialize_bitmaps, serialize_code_bitmaps
 from grove.segment.sketches import SketchArray
 
@@ -104,6 +105,7 @@ class StringColumn:
         self._bitmaps = bitmaps
         self._has_index = bitmaps is not None
         self._index: dict[str, int] | None = None
+        self._hashes: np.ndarray | None = None
 
     @property
     def multi_value(self) -> bool:
@@ -144,6 +146,14 @@ class StringColumn:
         if index is None:
             index = self._index = {v: i + 1 for i, v in enumerate(self.dictionary.to_pylist())}
         return index
+
+    def dictionary_hashes(self) -> np.ndarray:
+        """:func:`grove.segment.hashing.hash_strings` of the dictionary, worked out once per column
+        object (8 bytes per distinct value), for :class:`grove.segment.hashing.StringSet` probes."""
+        hashes = self._hashes
+        if hashes is None:
+            hashes = self._hashes = hash_strings(self.dictionary)
+        return hashes
 
     def lookup(self, value: str | None) -> int:
         """The code of ``value`` (0 for None), or -1 when the value is absent."""

@@ -68,10 +68,12 @@ def hash_strings(arr: pa.Array) -> np.ndarray:
     out = np.empty(n, dtype=np.uint64)
     if n == 0:
         return out
-    offset_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
-    bufs = arr.buffers()
-    offsets = np.frombuffer(bufs[1], dtype=offset_type)[arr.offset : arr.offset + n + 1]
-    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(1, np.uint8)
+    if pa.types.is_large_string(arr.type):
+        offsets, data = _utf8_buffers(arr)
+    else:
+        bufs = arr.buffers()
+        offsets = np.frombuffer(bufs[1], dtype=np.int32)[arr.offset : arr.offset + n + 1]
+        data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(1, np.uint8)
     _hash_utf8(offsets, data, out)
     return out
 
@@ -114,3 +116,75 @@ def hash_array(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]
             vals.astype(np.float64) if pa.types.is_floating(t) else vals.astype(np.int64)
         ), valid
     return hash_strings(arr), valid
+
+
+def _utf8_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The int64 offsets (len + 1, from 0 at the array's first value) and the UTF-8 bytes of a
+    string array (nulls are empty)."""
+    if not pa.types.is_large_string(arr.type):
+        arr = pc.cast(arr, pa.large_string())
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(1, np.uint8)
+    return offsets, data
+
+
+@numba.njit(cache=True, nogil=True)
+def _set_insert(hashes: np.ndarray, slots: np.ndarray) -> None:
+    mask = np.uint64(slots.shape[0] - 1)
+    for i in range(hashes.shape[0]):
+        j = np.int64(hashes[i] & mask)
+        while slots[j] >= 0:
+            j = np.int64((np.uint64(j) + np.uint64(1)) & mask)
+        slots[j] = i
+
+
+@numba.njit(cache=True, nogil=True)
+def _set_probe(slots, set_hashes, set_offsets, set_data, hashes, offsets, data, out):
+    """``out[d] = 1`` for each string d (``hashes``, ``offsets``, ``data``) that the set holds."""
+    mask = np.uint64(slots.shape[0] - 1)
+    for d in range(hashes.shape[0]):
+        h = hashes[d]
+        j = np.int64(h & mask)
+        while True:
+            i = slots[j]
+            if i < 0:
+                break
+            if set_hashes[i] == h:
+                a, b = set_offsets[i], set_offsets[i + 1]
+                c, e = offsets[d], offsets[d + 1]
+                if b - a == e - c:
+                    same = True
+                    for k in range(b - a):
+                        if set_data[a + k] != data[c + k]:
+                            same = False
+                            break
+                    if same:
+                        out[d] = 1
+                        break
+            j = np.int64((np.uint64(j) + np.uint64(1)) & mask)
+
+
+class StringSet:
+    """A set of strings that a string array is tested against in compiled code, by hash and then byte
+    for byte: built once (for an ``in`` filter, once per query), probed with each segment's
+    dictionary and its cached hashes."""
+
+    def __init__(self, values: pa.Array) -> None:
+        values = values.drop_null()
+        self._offsets, self._data = _utf8_buffers(values)
+        self._hashes = hash_strings(values) if len(values) else np.zeros(0, dtype=np.uint64)
+        size = 8
+        while size < 2 * len(values):
+            size *= 2
+        self._slots = np.full(size, -1, dtype=np.int64)
+        _set_insert(self._hashes, self._slots)
+
+    def members(self, strings: pa.Array, hashes: np.ndarray) -> np.ndarray:
+        """uint8 per string of ``strings`` (whose :func:`hash_strings` are ``hashes``): 1 when the
+        set holds it."""
+        out = np.zeros(len(strings), dtype=np.uint8)
+        if len(strings):
+            offsets, data = _utf8_buffers(strings)
+            _set_probe(self._slots, self._hashes, self._offsets, self._data, hashes, offsets, data, out)
+        return out

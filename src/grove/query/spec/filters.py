@@ -35,6 +35,7 @@ from grove.common.models import (
 )
 from grove.query.spec.dimensions import DimensionSpec
 from grove.query.spec.extraction import ExtractionFn, SearchQuerySpec
+from grove.segment.hashing import StringSet
 
 ORDERINGS = ("lexicographic", "alphanumeric", "numeric", "strlen", "version")
 
@@ -135,6 +136,11 @@ class InFilter(_ColumnFilter):
     def string_array(self) -> pa.Array:
         """:attr:`strings` as an Arrow string array (the value set of ``is_in``)."""
         return pa.array(self.strings, pa.string())
+
+    @cached_property
+    def string_set(self) -> StringSet:
+        """:attr:`strings` hashed into a set that segments' dictionaries are probed against."""
+        return StringSet(self.string_array)
 
 
 def _ordering(value: Any) -> Any:
