@@ -239,6 +239,9 @@ def test_derived_values_count_against_a_limit_and_are_given_back(
     assert first.derived("b", lambda: np.zeros(100)) is None  # past the limit: not kept
     assert first.derived("b", lambda: 1 / 0) is None  # and not worked out again
     assert first.derived("a", lambda: 1 / 0) is not None
+    # What every query of its kind needs is kept past the limit, and still counted.
+    assert first.derived("c", lambda: np.zeros(100), always=True) is not None
+    assert memory.used == 1600
     del first, segments
     gc.collect()
     assert memory.used == 0  # a segment that goes away gives its share back

@@ -160,13 +160,8 @@ def _matching_codes(name: str, column: StringColumn, f: Any) -> tuple[np.ndarray
 def _lut(name: str, column: StringColumn | None, f: Any) -> np.ndarray:
     """uint8 per code: 1 where the filter is true for rows holding that code."""
     if column is not None and getattr(f, "extraction_fn", None) is None:
-        # The common selector and in filters: straight from the column's value index.
-        if isinstance(f, F.SelectorFilter):
-            lut = np.zeros(column.cardinality, dtype=np.uint8)
-            code = column.lookup(f.value)
-            if code >= 0:
-                lut[code] = 1
-            return lut
+        # Equality and in filters straight from the column's value index (selectors never get
+        # here: :func:`_matching_codes` looks their one value up itself).
         if (
             isinstance(f, F.EqualityFilter)
             and f.match_value_type.upper() == "STRING"
@@ -469,9 +464,9 @@ def _picked_runs(
     whose code is one of ``hits``, in row order: a few codes by binary search inside each time run,
     many by the lookup table, one step per run of the view."""
     first, last = _run_span(view, runs)
-    time_runs = segment.derived("time runs in runs", lambda: np.searchsorted(runs[0], segment.time_runs()))
-    if time_runs is None:
-        time_runs = np.searchsorted(runs[0], segment.time_runs())
+    time_runs = segment.derived(
+        "time runs in runs", lambda: np.searchsorted(runs[0], segment.time_runs()), always=True
+    )
     searches = (len(time_runs) - 1) * len(hits)
     if searches * _SEARCH_STEPS < last - first:
         out = np.empty(searches, dtype=np.int64)  # each code is at most one run per time run

@@ -69,9 +69,10 @@ class DerivedMemory:
         self.used = 0
         self._lock = threading.Lock()
 
-    def take(self, size: int) -> bool:
+    def take(self, size: int, *, always: bool = False) -> bool:
+        """Count ``size`` more bytes if they fit under the limit (or ``always``); whether they did."""
         with self._lock:
-            if self.used + size > self.limit:
+            if self.used + size > self.limit and not always:
                 return False
             self.used += size
             return True
@@ -151,8 +152,7 @@ class Segment(ABC):
         Rows are sorted by time and then by the dimensions in schema order, so inside one run the
         first dimension's codes are sorted: a value's rows there are one contiguous range.
         """
-        runs = self.derived("time runs", self._compute_time_runs)
-        return cast(np.ndarray, runs if runs is not None else self._compute_time_runs())
+        return cast(np.ndarray, self.derived("time runs", self._compute_time_runs, always=True))
 
     def _compute_time_runs(self) -> np.ndarray:
         t = self.time()
@@ -186,12 +186,13 @@ class Segment(ABC):
         bounds = np.concatenate([[0], inner, [n]]).astype(np.int64)
         return bounds, codes[bounds[:-1]]
 
-    def derived(self, key: Any, compute: Callable[[], Any]) -> Any:
+    def derived(self, key: Any, compute: Callable[[], Any], *, always: bool = False) -> Any:
         """A value derived from the segment's (immutable) rows, computed by ``compute`` the first time
         ``key`` is asked for and kept as long as the segment is open.
 
         Kept values count against the process-wide :data:`DERIVED_MEMORY`; a value that does not fit
         is not kept and None is returned (now and later), so callers fall back to reading rows.
+        ``always`` keeps it anyway (still counted): for values every query of its kind needs.
         """
         memo: dict[Any, Any] | None = getattr(self, "_derived", None)
         if memo is None:
@@ -211,7 +212,7 @@ class Segment(ABC):
                 found = memo.get(key, _MISSING)
                 if found is _MISSING:
                     size = _nbytes(value)
-                    found = value if DERIVED_MEMORY.take(size) else None
+                    found = value if DERIVED_MEMORY.take(size, always=always) else None
                     self._derived_bytes[0] += size if found is not None else 0
                     memo[key] = found
         return found
