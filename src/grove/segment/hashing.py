@@ -62,18 +62,10 @@ def hash_strings(arr: pa.Array) -> np.ndarray:
             # Null slots hash as the empty string, exactly as in a plain string array.
             hashed[arr.is_null().to_numpy(zero_copy_only=False)] = hash_strings(pa.array([""]))[0]
         return hashed
-    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        arr = pc.cast(arr, pa.large_string())
-    n = len(arr)
-    out = np.empty(n, dtype=np.uint64)
-    if n == 0:
+    out = np.empty(len(arr), dtype=np.uint64)
+    if len(arr) == 0:
         return out
-    if pa.types.is_large_string(arr.type):
-        offsets, data = _utf8_buffers(arr)
-    else:
-        bufs = arr.buffers()
-        offsets = np.frombuffer(bufs[1], dtype=np.int32)[arr.offset : arr.offset + n + 1]
-        data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(1, np.uint8)
+    offsets, data = _utf8_buffers(arr)
     _hash_utf8(offsets, data, out)
     return out
 
@@ -119,12 +111,13 @@ def hash_array(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]
 
 
 def _utf8_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """The int64 offsets (len + 1, from 0 at the array's first value) and the UTF-8 bytes of a
-    string array (nulls are empty)."""
-    if not pa.types.is_large_string(arr.type):
+    """A string array's value offsets (len + 1, into the data buffer) and its UTF-8 data buffer,
+    without copying (nulls are empty); other types are cast to strings first."""
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         arr = pc.cast(arr, pa.large_string())
+    offset_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
     bufs = arr.buffers()
-    offsets = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    offsets = np.frombuffer(bufs[1], dtype=offset_type)[arr.offset : arr.offset + len(arr) + 1]
     data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(1, np.uint8)
     return offsets, data
 
