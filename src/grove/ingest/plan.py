@@ -141,17 +141,7 @@ class IngestPlan:
         """Columns to read from the input, or None for all of them (schemaless discovery)."""
         if self.dimensions is None:
             return None
-        cols = {self.timestamp_column} | {d.name for d in self.dimensions}
-        for mp in self.metrics:
-            if mp.field is not None:
-                cols.add(mp.field)
-            if mp.expression is not None:
-                cols |= set(mp.expression.required_columns())
-        for _, expr in self.transforms:
-            cols |= set(expr.required_columns())
-        if self.filter is not None:
-            cols |= _filter_columns(self.filter)
-        return sorted(cols)
+        return sorted(self._other_inputs() | {d.name for d in self.dimensions})
 
     def dictionary_columns(self) -> list[str]:
         """Declared string dimensions read for nothing else: they may arrive dictionary-encoded.
@@ -161,17 +151,23 @@ class IngestPlan:
         """
         if self.dimensions is None:
             return []
-        other = {self.timestamp_column}
+        other = self._other_inputs()
+        return [d.name for d in self.dimensions if d.type == "string" and d.name not in other]
+
+    def _other_inputs(self) -> set[str]:
+        """Input columns read other than as dimensions: the timestamp, metric inputs, and what the
+        transforms and the filter read."""
+        cols = {self.timestamp_column}
         for mp in self.metrics:
             if mp.field is not None:
-                other.add(mp.field)
+                cols.add(mp.field)
             if mp.expression is not None:
-                other |= set(mp.expression.required_columns())
+                cols |= set(mp.expression.required_columns())
         for _, expr in self.transforms:
-            other |= set(expr.required_columns())
+            cols |= set(expr.required_columns())
         if self.filter is not None:
-            other |= _filter_columns(self.filter)
-        return [d.name for d in self.dimensions if d.type == "string" and d.name not in other]
+            cols |= _filter_columns(self.filter)
+        return cols
 
 
 def _filter_columns(f: Any) -> set[str]:
