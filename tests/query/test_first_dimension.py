@@ -1,10 +1,13 @@
-"""Filters on the first sort dimension, which the fast path answers from row ranges, on every flavour.
+"""Filters on the first sort dimension, answered from runs and their totals, on every flavour.
 
 Rows are sorted by time and then by the dimensions in schema order, so after hourly rollup the rows of
 one (hour, advertiser) pair are contiguous: a run. A filter on ``advertiser`` (the first dimension)
 finds the segment's runs by binary search or through a lookup table, or, in segments whose runs are
-too short to keep, searches the rows. Each way is driven here and checked against sums computed from
-the rows in plain Python, also when the runner splits one segment across threads, cutting runs.
+too short to keep, searches the rows. Reports that only sum by time (and advertiser) are answered for
+all segments at once from run totals, or from each advertiser's totals over a whole segment
+(:mod:`grove.query.runtotals`); other queries go segment by segment (:mod:`grove.query.fastpath`).
+Each way is driven here and checked against sums computed from the rows in plain Python, also when
+the runner splits one segment across threads, cutting runs.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from flavours import DAY, FLAVOURS, HOUR, T0, Dataset, build_segments, make_runn
 
 import grove
 from grove.common.time import format_timestamp, parse_timestamp
-from grove.query import fastpath, kernels, runner
+from grove.query import fastpath, kernels, runner, runtotals
 from grove.query.runner import QueryRunner
 from grove.segment import segment as segment_module
 from grove.segment.segment import DerivedMemory, Segment
@@ -141,9 +144,10 @@ def test_first_dimension_filters_match_the_rows(
     case: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Runs found by binary search, or picked by a lookup table; or rows searched when a segment
-    # keeps no runs.
-    monkeypatch.setattr(fastpath, "_SEARCH_STEPS", 0 if ranges == "search" else 1 << 40)
+    # Segment by segment (the run totals path is tested below): runs found by binary search, or
+    # picked by a lookup table; or rows searched when a segment keeps no runs.
+    monkeypatch.setattr(runtotals, "answer", lambda *a: None)
+    monkeypatch.setattr(fastpath, "SEARCH_STEPS", 0 if ranges == "search" else 1 << 40)
     if ranges == "rows":
         monkeypatch.setattr(Segment, "prefix_runs", lambda self: None)
     finder = {"search": "search_runs", "pick": "pick_runs", "rows": "prefix_ranges"}[ranges]
@@ -200,6 +204,7 @@ def test_timeseries_of_many_first_dimension_values(
     runners: dict[str, QueryRunner], flavour: str, split: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Runs of different advertisers fold into one group per time bucket."""
+    monkeypatch.setattr(runtotals, "answer", lambda *a: None)
     if split:
         monkeypatch.setattr(runner, "_MIN_SPLIT_ROWS", 100)
     picked = set(ADVERTISERS[::3])
@@ -225,6 +230,195 @@ def test_timeseries_of_many_first_dimension_values(
         count, impressions, spend = want[parse_timestamp(r["timestamp"])]
         assert (r["result"]["rows"], r["result"]["impressions"]) == (count, impressions)
         assert r["result"]["spend"] == pytest.approx(spend, rel=1e-9)
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+@pytest.mark.parametrize("ranges", ["search", "pick"])
+@pytest.mark.parametrize("query_type", ["groupBy", "timeseries"])
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_run_totals_match_the_rows(
+    runners: dict[str, QueryRunner],
+    flavour: str,
+    ranges: str,
+    query_type: str,
+    case: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """All segments at once: a whole segment in one bucket adds each advertiser's totals over the
+    segment; other buckets add the runs' totals, found by binary search or picked."""
+    monkeypatch.setattr(runtotals, "SEARCH_STEPS", 0 if ranges == "search" else 1 << 40)
+    used: list[str] = []
+    monkeypatch.setattr(
+        kernels, "fold_codes", lambda *a, k=kernels.fold_codes: used.append("fold_codes") or k(*a)
+    )
+    monkeypatch.setattr(
+        kernels, "fold_picked_runs",
+        lambda *a, k=kernels.fold_picked_runs: used.append("search" if a[7] else "pick") or k(*a),
+    )  # fmt: skip
+    seen: list[Any] = []
+    answer = runtotals.answer
+    monkeypatch.setattr(runtotals, "answer", lambda *a: seen.append(answer(*a)) or seen[-1])
+    advertisers, granularity, bucket, (lo, hi) = CASES[case]
+    many = len(advertisers) > 1
+    query: dict[str, Any] = {
+        "queryType": query_type,
+        "dataSource": "runs",
+        "intervals": [f"{format_timestamp(lo)}/{format_timestamp(hi)}"],
+        "granularity": granularity,
+        "filter": (
+            {"type": "in", "dimension": "advertiser", "values": advertisers}
+            if many
+            else {"type": "selector", "dimension": "advertiser", "value": advertisers[0]}
+        ),
+        "aggregations": AGGS,
+    }
+    if query_type == "groupBy":
+        query["dimensions"] = ["advertiser"]
+        _check(_answer(runners[flavour].run(query)), _expected(set(advertisers), bucket, (lo, hi)))
+    else:
+        want: dict[int, list[Any]] = defaultdict(lambda: [0, 0, 0.0])
+        for key, sums in _expected(set(advertisers), bucket, (lo, hi)).items():
+            want[key[0]] = [a + b for a, b in zip(want[key[0]], sums, strict=True)]
+        got = {
+            parse_timestamp(r["timestamp"]): r["result"]
+            for r in runners[flavour].run(query)
+            if r["result"]["rows"] is not None
+        }
+        assert got.keys() == want.keys()
+        for t, (count, impressions, spend) in want.items():
+            assert (got[t]["rows"], got[t]["impressions"]) == (count, impressions)
+            assert got[t]["spend"] == pytest.approx(spend, rel=1e-9)
+    assert seen and all(a is not None for a in seen)  # answered by the run totals path
+    # Day buckets over whole day segments add advertisers' totals; other buckets cut segments, and
+    # add runs (the merged flavour's half-day segments may still lie whole in one bucket).
+    if granularity == "day" and (lo, hi) == (T0, T0 + 2 * DAY):
+        assert set(used) == {"fold_codes"}
+    else:
+        assert ranges in used and set(used) <= {ranges, "fold_codes" if flavour == "merged" else ranges}
+
+
+def _same(got: Any, want: Any) -> None:
+    """Equal answers, floats to the last bits (totals add in another order than rows)."""
+    if isinstance(want, float):
+        assert got == pytest.approx(want, rel=1e-9)
+    elif isinstance(want, dict):
+        assert isinstance(got, dict) and list(got) == list(want)
+        for k in want:
+            _same(got[k], want[k])
+    elif isinstance(want, list):
+        assert isinstance(got, list) and len(got) == len(want)
+        for g, w in zip(got, want, strict=True):
+            _same(g, w)
+    else:
+        assert got == want
+
+
+WIDE_AGGS = [
+    *AGGS,
+    {"type": "count", "name": "n"},
+    {"type": "floatSum", "name": "spend_f", "fieldName": "spend"},
+    {"type": "doubleSum", "name": "impressions_d", "fieldName": "impressions"},
+]
+SHAPES = [
+    # Weeks over day segments: both days add into one bucket.
+    {"granularity": "week", "intervals": ["2019-12-30/2020-01-06"]},
+    # Hours with empty ones inside the data (filled by timeseries), and an interval that ends mid-day.
+    {"granularity": "hour", "intervals": ["2020-01-01T03:00/2020-01-02T05:30"]},
+    # Two intervals, one of them before the data; granularity all (stamped with the data's start).
+    {"granularity": "all", "intervals": ["2019-12-01/2019-12-02", "2020-01-01T12:00/2020-01-02T12:00"]},
+    {"granularity": {"type": "period", "period": "PT6H", "timeZone": "America/New_York"},
+     "intervals": ["2020-01-01/2020-01-03"]},
+    {"granularity": "day", "intervals": ["2020-01-01/2020-01-03"], "descending": True},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+@pytest.mark.parametrize("query_type", ["groupBy", "timeseries"])
+@pytest.mark.parametrize("shape", range(len(SHAPES)))
+@pytest.mark.parametrize(
+    "values", [["adv02"], ["=adv07"], ["adv01", "adv04", "nobody"], ADVERTISERS[::-1] * 5]
+)
+def test_run_totals_answer_as_the_segments_do(
+    runners: dict[str, QueryRunner],
+    flavour: str,
+    query_type: str,
+    shape: int,
+    values: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every result field as the per-segment engines give it: buckets, empty buckets, timestamps,
+    counts, float and double sums, many values given in any order and more than once."""
+    monkeypatch.setattr(runtotals, "_LOOKUP_VALUES", 2)  # the longer lists probe a hash set
+    query: dict[str, Any] = {
+        "queryType": query_type,
+        "dataSource": "runs",
+        "filter": (
+            {"type": "in", "dimension": "advertiser", "values": values}
+            if len(values) > 1
+            else {
+                "type": "equals",
+                "column": "advertiser",
+                "matchValueType": "STRING",
+                "matchValue": values[0][1:],
+            }
+            if values[0].startswith("=")
+            else {"type": "selector", "dimension": "advertiser", "value": values[0]}
+        ),
+        "aggregations": WIDE_AGGS,
+        **SHAPES[shape],
+    }
+    if query_type == "groupBy":
+        query["dimensions"] = [{"type": "default", "dimension": "advertiser", "outputName": "who"}]
+        query.pop("descending", None)
+    seen: list[Any] = []
+    answer = runtotals.answer
+    monkeypatch.setattr(runtotals, "answer", lambda *a: seen.append(answer(*a)) or seen[-1])
+    r = runners[flavour]
+    got = r.run(query)
+    assert seen and all(a is not None for a in seen)
+    monkeypatch.setattr(runtotals, "answer", lambda *a: None)
+    want = r.run(query)
+    assert want
+    _same(got, want)
+
+
+def test_run_totals_leave_other_queries_to_the_segments(
+    runners: dict[str, QueryRunner], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run totals answer only sums on the first dimension's values; anything else goes segment by
+    segment, with the same answers."""
+    base = {
+        "queryType": "groupBy",
+        "dataSource": "runs",
+        "intervals": [f"{format_timestamp(T0)}/{format_timestamp(T0 + 2 * DAY)}"],
+        "granularity": "day",
+        "dimensions": ["advertiser"],
+        "filter": {"type": "in", "dimension": "advertiser", "values": ADVERTISERS[:5]},
+        "aggregations": AGGS,
+    }
+    seen: list[Any] = []
+    answer = runtotals.answer
+    monkeypatch.setattr(runtotals, "answer", lambda *a: seen.append(answer(*a)) or seen[-1])
+    r = runners["persisted"]
+    r.run(base)
+    assert seen and seen[-1] is not None
+    others = [
+        dict(base, dimensions=["campaign"]),
+        dict(base, dimensions=["advertiser", "campaign"]),
+        dict(base, filter={"type": "in", "dimension": "campaign", "values": ["c1", "c2"]}),
+        dict(base, filter={"type": "in", "dimension": "advertiser", "values": ["adv01", None]}),
+        dict(base, filter={"type": "selector", "dimension": "advertiser", "value": None}),
+        dict(base, aggregations=[*AGGS, {"type": "longMax", "name": "most", "fieldName": "impressions"}]),
+        # A long sum over a double column: planned, but every segment declines.
+        dict(base, aggregations=[{"type": "longSum", "name": "x", "fieldName": "spend"}]),
+    ]
+    for query in others:
+        seen.clear()
+        got = r.run(query)
+        assert all(a is None for a in seen), query
+        with monkeypatch.context() as m:
+            m.setattr(runtotals, "answer", lambda *a: None)
+            assert got == r.run(query)
 
 
 def test_derived_values_count_against_a_limit_and_are_given_back(

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -54,7 +54,7 @@ _BITMAP_CODES = 64  # at most this many matching values to select rows through t
 _BITMAP_SHARE = 0.05  # ... and only when, together, they keep at most this share of the view's rows
 _BITMAP_SHARE_GROUPED = 0.3
 _PREFIX_CODES = 4096  # at most this many values of the first dimension for range access
-_SEARCH_STEPS = 16  # a binary search for a code costs about this many steps of scanning runs
+SEARCH_STEPS = 16  # a binary search for a code costs about this many steps of scanning runs
 _DENSE_HLL_BYTES = 64 << 20
 
 
@@ -267,7 +267,7 @@ def run_fast(
         return None
     terms, term_args = _term_tests(luts)
     # 2. Time buckets as row boundaries.
-    bucket_starts, bounds = _bucket_bounds(view, granularity)
+    bucket_starts, bounds = bucket_bounds(view, granularity)
     if bucket_starts is None or bounds is None:
         return None
     nb = len(bucket_starts)
@@ -345,7 +345,7 @@ def run_fast(
             run_ids = _picked_runs(segment, view, runs, hits, lut)
             stride = next((s for c, s in kernel_dims if c is col), 0)
             totals = (
-                _run_totals(segment, slots, fields, values)
+                _slot_totals(segment, slots, fields, values)
                 if len(kernel_dims) == (1 if stride else 0)
                 and not terms
                 and not hll
@@ -464,17 +464,27 @@ def _picked_runs(
     whose code is one of ``hits``, in row order: a few codes by binary search inside each time run,
     many by the lookup table, one step per run of the view."""
     first, last = _run_span(view, runs)
-    time_runs = segment.derived(
-        "time runs in runs", lambda: np.searchsorted(runs[0], segment.time_runs()), always=True
-    )
+    time_runs = time_first_runs(segment, runs)
     searches = (len(time_runs) - 1) * len(hits)
-    if searches * _SEARCH_STEPS < last - first:
+    if searches * SEARCH_STEPS < last - first:
         out = np.empty(searches, dtype=np.int64)  # each code is at most one run per time run
         n = K.search_runs(time_runs, runs[1], hits, first, last, out)
     else:
         out = np.empty(max(last - first, 0), dtype=np.int64)
         n = K.pick_runs(runs[1], lut, first, last, out)
     return out[:n]
+
+
+def time_first_runs(segment: Any, runs: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Per time run of the segment (:meth:`Segment.time_runs`, and its end), the index of its first
+    (time, first dimension) run: time run t spans runs ``[out[t], out[t + 1])``. Kept with the
+    open segment."""
+    return cast(
+        np.ndarray,
+        segment.derived(
+            "time runs in runs", lambda: np.searchsorted(runs[0], segment.time_runs()), always=True
+        ),
+    )
 
 
 def _run_ranges(
@@ -537,28 +547,34 @@ def _fold_whole_runs(
     )  # fmt: skip
 
 
-def _run_totals(
+def _slot_totals(
     segment: Any, slots: Sequence[MetricSlot], fields: Sequence[str], values: Sequence[np.ndarray]
 ) -> list[np.ndarray] | None:
-    """Per slot, the sum of its metric over each (time, first dimension) run of the segment: worked
-    out the first time a query asks and kept with the open segment (8 bytes per run; runs are at
-    most a quarter of the rows). None when the segment cannot keep them (its memory for derived
-    values is spent, see :class:`grove.segment.segment.DerivedMemory`)."""
+    """Per slot, :func:`run_totals` of its metric; None when one is not kept."""
     out = []
     for slot, name, vals in zip(slots, fields, values, strict=True):
-
-        def compute(vals: np.ndarray = vals, is_float: bool = slot.is_float) -> np.ndarray:
-            runs = segment.prefix_runs()
-            assert runs is not None
-            totals = np.zeros(len(runs[1]), dtype=np.float64 if is_float else np.int64)
-            K.run_totals(runs[0], vals, totals)
-            return totals
-
-        totals = segment.derived(("run totals", name, slot.is_float), compute)
+        totals = run_totals(segment, name, vals, slot.is_float)
         if totals is None:
             return None
         out.append(totals)
     return out
+
+
+def run_totals(segment: Any, name: str, values: np.ndarray, is_float: bool) -> np.ndarray | None:
+    """The sum of metric ``name`` (whose values are ``values``) over each (time, first dimension) run
+    of the segment, as doubles or longs: worked out the first time a query asks and kept with the
+    open segment (8 bytes per run; runs are at most a quarter of the rows). None when the segment
+    cannot keep them (its memory for derived values is spent, see
+    :class:`grove.segment.segment.DerivedMemory`)."""
+
+    def compute() -> np.ndarray:
+        runs = segment.prefix_runs()
+        assert runs is not None
+        totals = np.zeros(len(runs[1]), dtype=np.float64 if is_float else np.int64)
+        K.run_totals(runs[0], values, totals)
+        return totals
+
+    return cast("np.ndarray | None", segment.derived(("run totals", name, is_float), compute))
 
 
 _NO_ROWS = np.zeros(1, dtype=np.int64)
@@ -584,9 +600,7 @@ def _term_tests(luts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[tuple[str, .
     return tuple(kinds), args
 
 
-def _bucket_bounds(
-    view: SegmentView, granularity: Granularity
-) -> tuple[np.ndarray | None, np.ndarray | None]:
+def bucket_bounds(view: SegmentView, granularity: Granularity) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Bucket starts of the view and the row boundaries between them (clipped to [lo, hi])."""
     if isinstance(granularity, AllGranularity):
         return np.array([ALL_BUCKET], dtype=np.int64), np.array([view.lo, view.hi], dtype=np.int64)
@@ -608,7 +622,7 @@ def _bucket_bounds(
 
 def _empty(plan: FastPlan, view: SegmentView, granularity: Granularity, all_groups: bool) -> FastResult:
     """No row passes the filter: every bucket empty (returned for timeseries), no groups otherwise."""
-    starts, _ = _bucket_bounds(view, granularity)
+    starts, _ = bucket_bounds(view, granularity)
     buckets = starts if starts is not None else np.zeros(0, dtype=np.int64)
     n = len(buckets) if all_groups else 0
     return FastResult(

@@ -331,3 +331,84 @@ def fold_whole_runs(
         for k in range(cols_f.shape[0]):
             acc_f[g, cols_f[k]] += totals_f[k][i]
     return rows
+
+
+@numba.njit(cache=True, nogil=True)
+def fold_picked_runs(
+    bucket_rows, time_rows, time_first_run, run_bounds, run_codes, wanted, slot_of_code, search,
+    totals_i, totals_f, acc_i, acc_f,
+):  # fmt: skip
+    """Add the totals of the runs whose code is wanted into per-(bucket, slot) accumulators.
+
+    Bucket k spans rows ``[bucket_rows[k], bucket_rows[k+1])``, which begin and end on boundaries of
+    time runs (``time_rows``); time run t spans runs ``[time_first_run[t], time_first_run[t+1])``,
+    whose codes are sorted and distinct. A run of code c goes to slot ``slot_of_code[c]`` (-1: not
+    wanted), found by binary search for each of the sorted ``wanted`` codes (``search``) or by
+    reading every run's code. ``acc_i[k, s, 0]`` counts rows; ``acc_i[k, s, 1 + m]`` adds
+    ``totals_i[m][run]`` and ``acc_f[k, s, m]`` adds ``totals_f[m][run]`` (a tuple holds one
+    placeholder array when its accumulator has no metric column). Returns the rows added.
+    """
+    rows = 0
+    t = 0
+    last = time_rows.shape[0] - 1
+    for k in range(bucket_rows.shape[0] - 1):
+        lo = bucket_rows[k]
+        hi = bucket_rows[k + 1]
+        while t < last and time_rows[t] < lo:
+            t += 1
+        while t < last and time_rows[t] < hi:
+            a = time_first_run[t]
+            b = time_first_run[t + 1]
+            if search:
+                pos = a
+                for w in wanted:
+                    if pos >= b:
+                        break
+                    r = _lower_bound(run_codes, w, pos, b)
+                    if r < b and run_codes[r] == w:
+                        rows += _fold_run(r, k, slot_of_code[w], run_bounds, totals_i, totals_f, acc_i, acc_f)
+                        r += 1
+                    pos = r
+            else:
+                for r in range(a, b):
+                    s = slot_of_code[run_codes[r]]
+                    if s >= 0:
+                        rows += _fold_run(r, k, s, run_bounds, totals_i, totals_f, acc_i, acc_f)
+            t += 1
+    return rows
+
+
+@numba.njit(cache=True, inline="always")
+def _fold_run(r, k, s, run_bounds, totals_i, totals_f, acc_i, acc_f):
+    n = run_bounds[r + 1] - run_bounds[r]
+    acc_i[k, s, 0] += n
+    for m in range(acc_i.shape[2] - 1):
+        acc_i[k, s, m + 1] += totals_i[m][r]
+    for m in range(acc_f.shape[2]):
+        acc_f[k, s, m] += totals_f[m][r]
+    return n
+
+
+@numba.njit(cache=True, nogil=True)
+def code_totals(run_codes, run_values, out):
+    """``out[c]``: the sum of ``run_values`` over the runs of code c, added in run order."""
+    for r in range(run_codes.shape[0]):
+        out[run_codes[r]] += run_values[r]
+
+
+@numba.njit(cache=True, nogil=True)
+def fold_codes(wanted, slot_of_code, k, rows_by_code, totals_i, totals_f, acc_i, acc_f):
+    """Add each wanted code's totals over a whole segment (``rows_by_code``, ``totals_i[m]``,
+    ``totals_f[m]``, indexed by code) into bucket k of the accumulators of
+    :func:`fold_picked_runs`. Returns the rows added."""
+    rows = 0
+    for w in wanted:
+        s = slot_of_code[w]
+        n = rows_by_code[w]
+        acc_i[k, s, 0] += n
+        rows += n
+        for m in range(acc_i.shape[2] - 1):
+            acc_i[k, s, m + 1] += totals_i[m][w]
+        for m in range(acc_f.shape[2]):
+            acc_f[k, s, m] += totals_f[m][w]
+    return rows

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -60,6 +60,14 @@ class Toolchest(ABC, Generic[Q]):
         """The result as JSON bytes (or a memoryview of them), exactly what
         ``grove.common.jsonout.dumps(finalize(...))`` gives, when this type can write them faster than
         building rows; None otherwise (the default)."""
+        return None
+
+    def process_all(
+        self, query: Q, prepared: Any, segments: Iterable[tuple[Segment, Sequence[SegmentView]]]
+    ) -> Any:
+        """The partial result of all the query's segments at once (each with its views), when this
+        type answers the query that way (see :mod:`grove.query.runtotals`); None otherwise, and the
+        runner processes the segments one by one. ``segments`` opens them as it is read."""
         return None
 
     def prepare(self, query: Q) -> Any:

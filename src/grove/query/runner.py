@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -223,11 +223,9 @@ class QueryRunner:
                     raise _Cancelled
                 segment = ref.open()
                 views = []
-                for iv in intervals:
-                    visible = iv.intersect(ref.visible)
-                    if visible is not None:
-                        view = SegmentView(segment, visible, virtual)
-                        views.append(view.part(part, parts) if parts > 1 else view)
+                for visible in self._visible(intervals, ref):
+                    view = SegmentView(segment, visible, virtual)
+                    views.append(view.part(part, parts) if parts > 1 else view)
                 ctx = SegmentContext(segment, ref.descriptor, ref.visible, prepared)
                 partials.append(toolchest.process(query, views, ctx))
             # Aggregating types merge associatively, so each pool thread merges its own share first
@@ -237,15 +235,23 @@ class QueryRunner:
             return partials
 
         def here(batch: list[tuple[SegmentRef, int, int]]) -> Any:
-            try:
-                return work(batch, premerge=False)
-            except _Cancelled:
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise QueryTimeout(
-                        f"Query [{query.query_id or 'unnamed'}] timed out after [{timeout}] ms"
-                    ) from None
-                raise QueryCancelled(f"Query [{query.query_id or 'unnamed'}] was cancelled") from None
+            return self._stopping(query, deadline, timeout, lambda: work(batch, premerge=False))
 
+        if refs and all(ref.ready for ref in refs):
+            # Some queries are answered for all segments at once (see Toolchest.process_all).
+            def opened() -> Iterator[tuple[Segment, list[SegmentView]]]:
+                for ref in refs:
+                    if cancel.is_set() or (deadline is not None and time.monotonic() > deadline):
+                        raise _Cancelled
+                    segment = ref.open()
+                    views = [SegmentView(segment, v, virtual) for v in self._visible(intervals, ref)]
+                    yield segment, views
+
+            whole = self._stopping(
+                query, deadline, timeout, lambda: toolchest.process_all(query, prepared, opened())
+            )
+            if whole is not None:
+                return self._finish(toolchest, query, [whole], deadline, timeout, as_json)
         units = self._units(toolchest, refs)
         if self._small(refs):
             # A handful of small segments: handing them to threads costs more than it saves.
@@ -266,6 +272,24 @@ class QueryRunner:
         futures = [self._submit(work, units[i::tasks]) for i in range(tasks)]
         partials = first + self._gather(query, futures, cancel, deadline, timeout)
         return self._finish(toolchest, query, partials, deadline, timeout, as_json)
+
+    @staticmethod
+    def _visible(intervals: Sequence[Interval], ref: SegmentRef) -> list[Interval]:
+        """The parts of the query's intervals that the segment shows."""
+        return [v for v in (iv.intersect(ref.visible) for iv in intervals) if v is not None]
+
+    @staticmethod
+    def _stopping(query: BaseQuery, deadline: float | None, timeout: int, run: Callable[[], Any]) -> Any:
+        """``run()`` on this thread, a stop between its segments raised as Druid's timeout or
+        cancellation error."""
+        try:
+            return run()
+        except _Cancelled:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise QueryTimeout(
+                    f"Query [{query.query_id or 'unnamed'}] timed out after [{timeout}] ms"
+                ) from None
+            raise QueryCancelled(f"Query [{query.query_id or 'unnamed'}] was cancelled") from None
 
     def _submit(self, work: Callable[[list[Any]], Any], batch: list[Any]) -> Future[Any]:
         # In a copy of this thread's context, so the query's lookups are active in the pool thread.

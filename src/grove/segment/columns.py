@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 from pyroaring import BitMap
 
-from grove.segment.hashing import hash_strings
+from grove.segment.hashing import StringSet, hash_strings
 from grove.segment.roaring import rows_by_code, serialize_bitmaps, serialize_code_bitmaps
 from grove.segment.sketches import SketchArray
 
@@ -106,6 +106,7 @@ class StringColumn:
         self._has_index = bitmaps is not None
         self._index: dict[str, int] | None = None
         self._hashes: np.ndarray | None = None
+        self._set: StringSet | None = None
 
     @property
     def multi_value(self) -> bool:
@@ -154,6 +155,14 @@ class StringColumn:
         if hashes is None:
             hashes = self._hashes = hash_strings(self.dictionary)
         return hashes
+
+    def dictionary_set(self) -> StringSet:
+        """The dictionary as a hash set whose positions are dictionary indexes (code - 1), built
+        once per column object: many values are looked up with :meth:`StringSet.find`."""
+        found = self._set
+        if found is None:
+            found = self._set = StringSet(self.dictionary, self.dictionary_hashes())
+        return found
 
     def lookup(self, value: str | None) -> int:
         """The code of ``value`` (0 for None), or -1 when the value is absent."""

@@ -134,7 +134,8 @@ def _set_insert(hashes: np.ndarray, slots: np.ndarray) -> None:
 
 @numba.njit(cache=True, nogil=True)
 def _set_probe(slots, set_hashes, set_offsets, set_data, hashes, offsets, data, out):
-    """``out[d] = 1`` for each string d (``hashes``, ``offsets``, ``data``) that the set holds."""
+    """``out[d]`` = the set's position of each string d (``hashes``, ``offsets``, ``data``) that the
+    set holds; other entries are left alone."""
     mask = np.uint64(slots.shape[0] - 1)
     for d in range(hashes.shape[0]):
         h = hashes[d]
@@ -153,7 +154,7 @@ def _set_probe(slots, set_hashes, set_offsets, set_data, hashes, offsets, data, 
                             same = False
                             break
                     if same:
-                        out[d] = 1
+                        out[d] = i
                         break
             j = np.int64((np.uint64(j) + np.uint64(1)) & mask)
 
@@ -163,10 +164,14 @@ class StringSet:
     for byte: built once (for an ``in`` filter, once per query), probed with each segment's
     dictionary and its cached hashes."""
 
-    def __init__(self, values: pa.Array) -> None:
-        values = values.drop_null()
+    def __init__(self, values: pa.Array, hashes: np.ndarray | None = None) -> None:
+        """The set of ``values`` (nulls dropped); ``hashes`` are their :func:`hash_strings` when the
+        caller has them (then ``values`` must hold no null)."""
+        if hashes is None:
+            values = values.drop_null()
+            hashes = hash_strings(values) if len(values) else np.zeros(0, dtype=np.uint64)
         self._offsets, self._data = _utf8_buffers(values)
-        self._hashes = hash_strings(values) if len(values) else np.zeros(0, dtype=np.uint64)
+        self._hashes = hashes
         size = 8
         while size < 2 * len(values):
             size *= 2
@@ -176,7 +181,23 @@ class StringSet:
     def members(self, strings: pa.Array, hashes: np.ndarray) -> np.ndarray:
         """uint8 per string of ``strings`` (whose :func:`hash_strings` are ``hashes``): 1 when the
         set holds it."""
-        out = np.zeros(len(strings), dtype=np.uint8)
+        return (self.positions(strings, hashes) >= 0).view(np.uint8)
+
+    def find(self, other: StringSet) -> np.ndarray:
+        """int64 per value ``other`` was built from: its position here, or -1 when absent."""
+        out = np.full(len(other._hashes), -1, dtype=np.int64)
+        if len(out):
+            _set_probe(
+                self._slots, self._hashes, self._offsets, self._data,
+                other._hashes, other._offsets, other._data, out,
+            )  # fmt: skip
+        return out
+
+    def positions(self, strings: pa.Array, hashes: np.ndarray) -> np.ndarray:
+        """int64 per string of ``strings`` (whose :func:`hash_strings` are ``hashes``): its position
+        among the values the set was built from, or -1 when the set does not hold it. A value given
+        twice has the position of its first occurrence."""
+        out = np.full(len(strings), -1, dtype=np.int64)
         if len(strings):
             offsets, data = _utf8_buffers(strings)
             _set_probe(self._slots, self._hashes, self._offsets, self._data, hashes, offsets, data, out)

@@ -142,6 +142,17 @@ class InFilter(_ColumnFilter):
         """:attr:`strings` hashed into a set that segments' dictionaries are probed against."""
         return StringSet(self.string_array)
 
+    @cached_property
+    def sorted_strings(self) -> tuple[str, ...]:
+        """:attr:`strings` without repeats, sorted as dictionaries are (by UTF-8 bytes, which is
+        Python's code point order)."""
+        return tuple(sorted(set(self.strings)))
+
+    @cached_property
+    def sorted_set(self) -> StringSet:
+        """:attr:`sorted_strings` as a set whose positions are their indexes there."""
+        return StringSet(pa.array(self.sorted_strings, pa.string()))
+
 
 def _ordering(value: Any) -> Any:
     # Druid accepts the ordering as a name or as {"type": name}.

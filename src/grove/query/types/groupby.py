@@ -8,7 +8,7 @@ dimensions in query order, as in Druid. ``having`` filters rows after post-aggre
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,6 +23,7 @@ from grove.common.jsonout import dumps
 from grove.common.models import GranularityField, NonEmptyStr, spec_error
 from grove.common.time import format_timestamps
 from grove.errors import InvalidQuery
+from grove.query import runtotals
 from grove.query.aggregation import Aggregation, Finalized, State, build_aggregations
 from grove.query.arrow_source import ArrowColumns
 from grove.query.base import BaseQuery
@@ -51,6 +52,7 @@ from grove.query.spec.having import HavingSpec
 from grove.query.spec.limit import LimitSpec
 from grove.query.spec.postaggregators import PostAggregator
 from grove.query.view import SegmentView
+from grove.segment.segment import Segment
 
 TIME_KEY = "__time"
 # Answers with at least this many rows leave as JSON written from their columns (see finalize_json).
@@ -273,15 +275,37 @@ class GroupByToolchest(Toolchest[GroupByQuery]):
         Each subtotal groups the segment's rows afresh, so a row with several values of a
         multi-value dimension that a subtotal leaves out still counts once there.
         """
-        aggs, plans = ctx.prepared if ctx.prepared is not None else self.prepare(query)
+        aggs, plans, _ = ctx.prepared if ctx.prepared is not None else self.prepare(query)
         return [
             process_keyed(query, views, dims, aggs, plan)
             for dims, plan in zip(_blocks(query), plans, strict=True)
         ]
 
-    def prepare(self, query: GroupByQuery) -> tuple[list[Aggregation], list[FastPlan | None]]:
+    def prepare(
+        self, query: GroupByQuery
+    ) -> tuple[list[Aggregation], list[FastPlan | None], runtotals.RunPlan | None]:
         aggs = build_aggregations(query.aggregations)
-        return aggs, [plan_query(query, dims, aggs) for dims in _blocks(query)]
+        plans = [plan_query(query, dims, aggs) for dims in _blocks(query)]
+        single = len(plans) == 1  # no subtotals
+        return aggs, plans, runtotals.plan_runs(query, query.dimensions, aggs) if single else None
+
+    def process_all(
+        self,
+        query: GroupByQuery,
+        prepared: tuple[list[Aggregation], list[FastPlan | None], runtotals.RunPlan | None],
+        segments: Iterable[tuple[Segment, Sequence[SegmentView]]],
+    ) -> list[KeyedPartial] | None:
+        plan = prepared[2]
+        found = runtotals.answer(plan, segments, query.granularity) if plan is not None else None
+        if found is None or plan is None:
+            return None
+        # The groups are the (bucket, value) cells that hold rows, in time then value order.
+        cells = np.flatnonzero(found.counts.reshape(-1))
+        slots = found.counts.shape[1]
+        columns = {TIME_KEY: pa.array(found.buckets[cells // slots], pa.int64())}
+        if plan.grouped:
+            columns[query.dimensions[0].output_name] = runtotals.value_array(plan, cells % slots)
+        return [KeyedPartial(pa.table(columns), runtotals.take_states(found, cells), found.start)]
 
     def merge(self, query: GroupByQuery, partials: Sequence[list[KeyedPartial]]) -> list[KeyedPartial]:
         aggs = build_aggregations(query.aggregations)

@@ -8,7 +8,7 @@ row without timestamp that aggregates every bucket.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -17,6 +17,7 @@ import numpy as np
 from grove.common.granularity import AllGranularity
 from grove.common.models import GranularityField, PositiveInt
 from grove.common.time import format_timestamps
+from grove.query import runtotals
 from grove.query.aggregation import Aggregation, State, build_aggregations
 from grove.query.base import BaseQuery, LenientBool
 from grove.query.common import ALL_BUCKET, data_start, selection_of, stamp, time_buckets, view_buckets
@@ -27,6 +28,7 @@ from grove.query.selection import Selection
 from grove.query.spec.aggregators import Aggregator
 from grove.query.spec.postaggregators import PostAggregator
 from grove.query.view import SegmentView
+from grove.segment.segment import Segment
 
 
 class TimeseriesQuery(BaseQuery):
@@ -56,7 +58,7 @@ class TimeseriesToolchest(Toolchest[TimeseriesQuery]):
     def process(
         self, query: TimeseriesQuery, views: Sequence[SegmentView], ctx: SegmentContext
     ) -> TimeseriesPartial:
-        aggs, plan = ctx.prepared if ctx.prepared is not None else self.prepare(query)
+        aggs, plan, _ = ctx.prepared if ctx.prepared is not None else self.prepare(query)
         parts = []
         for view in views:
             fast = run_fast(plan, view, query.granularity, all_groups=True) if plan is not None else None
@@ -74,9 +76,24 @@ class TimeseriesToolchest(Toolchest[TimeseriesQuery]):
             parts.append(TimeseriesPartial(all_buckets, states, has_rows, data_start(view)))
         return self.merge(query, parts)
 
-    def prepare(self, query: TimeseriesQuery) -> tuple[list[Aggregation], FastPlan | None]:
+    def prepare(
+        self, query: TimeseriesQuery
+    ) -> tuple[list[Aggregation], FastPlan | None, runtotals.RunPlan | None]:
         aggs = build_aggregations(query.aggregations)
-        return aggs, plan_query(query, [], aggs)
+        plan = plan_query(query, [], aggs)
+        return aggs, plan, runtotals.plan_runs(query, [], aggs)
+
+    def process_all(
+        self,
+        query: TimeseriesQuery,
+        prepared: tuple[list[Aggregation], FastPlan | None, runtotals.RunPlan | None],
+        segments: Iterable[tuple[Segment, Sequence[SegmentView]]],
+    ) -> TimeseriesPartial | None:
+        plan = prepared[2]
+        found = runtotals.answer(plan, segments, query.granularity) if plan is not None else None
+        if found is None:
+            return None
+        return TimeseriesPartial(found.buckets, list(found.states), found.has_rows, found.start)
 
     def merge(self, query: TimeseriesQuery, partials: Sequence[TimeseriesPartial]) -> TimeseriesPartial:
         if len(partials) == 1:
