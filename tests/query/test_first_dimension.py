@@ -253,7 +253,7 @@ def test_run_totals_match_the_rows(
     )
     monkeypatch.setattr(
         kernels, "fold_picked_runs",
-        lambda *a, k=kernels.fold_picked_runs: used.append("search" if a[7] else "pick") or k(*a),
+        lambda *a, k=kernels.fold_picked_runs: used.append("search" if a[8] else "pick") or k(*a),
     )  # fmt: skip
     seen: list[Any] = []
     answer = runtotals.answer

@@ -9,7 +9,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from grove.segment.hashing import StringSet, hash_array, hash_numbers, hash_strings
+from grove.query import kernels as K
+from grove.segment.hashing import StringSet, hash_array, hash_numbers, hash_strings, prefix_keys, utf8_buffers
 
 MASK = (1 << 64) - 1
 
@@ -183,3 +184,39 @@ def test_string_set_tells_prefixes_duplicates_and_slices_apart() -> None:
     sliced = probe.slice(2, 3)  # a dictionary that starts at an offset
     assert _members(values, sliced) == [False, True, False]
     assert _members(values, pa.array([], pa.large_string())) == []
+
+
+def _word(rng: random.Random, length: int) -> str:
+    # Few letters, zero bytes and multi-byte characters: many shared prefixes, longer than 16 bytes too.
+    return "".join(rng.choice(["a", "b", "\x00", "é", "日"]) for _ in range(rng.randrange(0, length)))
+
+
+def test_prefix_keys_sort_as_the_strings_do() -> None:
+    rng = random.Random(3)
+    words = sorted({_word(rng, 24) for _ in range(3000)}, key=lambda w: w.encode())
+    keys = prefix_keys(pa.array(words, pa.large_string()))
+    assert keys.dtype == np.uint64 and keys.shape == (len(words), 2)
+    for a, b, ka, kb in zip(words, words[1:], keys, keys[1:], strict=False):
+        ka_t, kb_t = tuple(int(x) for x in ka), tuple(int(x) for x in kb)
+        assert ka_t <= kb_t  # never out of order ...
+        if ka_t == kb_t:  # ... and tied only when the first 16 bytes (zero padded) agree
+            assert a.encode()[:16].ljust(16, b"\0") == b.encode()[:16].ljust(16, b"\0")
+    one = prefix_keys(pa.array(["a", "ab\x00", "ab"], pa.string()))
+    a, ab = ord("a") << 56, (ord("a") << 56) | (ord("b") << 48)
+    assert one[:, 0].tolist() == [a, ab, ab]
+    assert one[:, 1].tolist() == [0, 0, 0]  # "ab\0" and "ab" tie: compared in full
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_matching_sorted_strings_agrees_with_a_dict(seed: int) -> None:
+    rng = random.Random(seed)
+    # Long shared prefixes, so that many strings tie on their 16-byte keys.
+    stem = "advertiser-000000" if seed % 2 else ""
+    pool = sorted({stem + _word(rng, 8) for _ in range(2000)}, key=lambda w: w.encode())
+    dictionary = sorted(rng.sample(pool, len(pool) // 2), key=lambda w: w.encode())
+    query = sorted(rng.sample(pool, rng.randrange(1, len(pool))), key=lambda w: w.encode())
+    d, q = pa.array(dictionary, pa.large_string()), pa.array(query, pa.string())
+    out = np.empty(len(query), dtype=np.int64)
+    K.match_sorted_strings(*utf8_buffers(d), prefix_keys(d), *utf8_buffers(q), prefix_keys(q), out)
+    index = {w: i for i, w in enumerate(dictionary)}
+    assert out.tolist() == [index.get(w, -1) for w in query]

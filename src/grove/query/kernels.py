@@ -335,16 +335,16 @@ def fold_whole_runs(
 
 @numba.njit(cache=True, nogil=True)
 def fold_picked_runs(
-    bucket_rows, time_rows, time_first_run, run_bounds, run_codes, wanted, slot_of_code, search,
-    totals_i, totals_f, acc_i, acc_f,
+    bucket_rows, time_rows, time_first_run, run_bounds, run_codes, wanted, wanted_slots, slot_of_code,
+    search, totals_i, totals_f, acc_i, acc_f,
 ):  # fmt: skip
     """Add the totals of the runs whose code is wanted into per-(bucket, slot) accumulators.
 
     Bucket k spans rows ``[bucket_rows[k], bucket_rows[k+1])``, which begin and end on boundaries of
     time runs (``time_rows``); time run t spans runs ``[time_first_run[t], time_first_run[t+1])``,
-    whose codes are sorted and distinct. A run of code c goes to slot ``slot_of_code[c]`` (-1: not
-    wanted), found by binary search for each of the sorted ``wanted`` codes (``search``) or by
-    reading every run's code. ``acc_i[k, s, 0]`` counts rows; ``acc_i[k, s, 1 + m]`` adds
+    whose codes are sorted and distinct. The runs are found by binary search for each of the sorted
+    ``wanted`` codes (``search``; the run of ``wanted[i]`` goes to slot ``wanted_slots[i]``) or by
+    reading every run's code c (its slot is ``slot_of_code[c]``, -1 when not wanted). ``acc_i[k, s, 0]`` counts rows; ``acc_i[k, s, 1 + m]`` adds
     ``totals_i[m][run]`` and ``acc_f[k, s, m]`` adds ``totals_f[m][run]`` (a tuple holds one
     placeholder array when its accumulator has no metric column). Returns the rows added.
     """
@@ -361,12 +361,13 @@ def fold_picked_runs(
             b = time_first_run[t + 1]
             if search:
                 pos = a
-                for w in wanted:
+                for i in range(wanted.shape[0]):
                     if pos >= b:
                         break
+                    w = wanted[i]
                     r = _lower_bound(run_codes, w, pos, b)
                     if r < b and run_codes[r] == w:
-                        rows += _fold_run(r, k, slot_of_code[w], run_bounds, totals_i, totals_f, acc_i, acc_f)
+                        rows += _fold_run(r, k, wanted_slots[i], run_bounds, totals_i, totals_f, acc_i, acc_f)
                         r += 1
                     pos = r
             else:
@@ -397,13 +398,14 @@ def code_totals(run_codes, run_values, out):
 
 
 @numba.njit(cache=True, nogil=True)
-def fold_codes(wanted, slot_of_code, k, rows_by_code, totals_i, totals_f, acc_i, acc_f):
+def fold_codes(wanted, wanted_slots, k, rows_by_code, totals_i, totals_f, acc_i, acc_f):
     """Add each wanted code's totals over a whole segment (``rows_by_code``, ``totals_i[m]``,
-    ``totals_f[m]``, indexed by code) into bucket k of the accumulators of
-    :func:`fold_picked_runs`. Returns the rows added."""
+    ``totals_f[m]``, indexed by code) into bucket k, slot ``wanted_slots[i]`` for ``wanted[i]``, of
+    the accumulators of :func:`fold_picked_runs`. Returns the rows added."""
     rows = 0
-    for w in wanted:
-        s = slot_of_code[w]
+    for i in range(wanted.shape[0]):
+        w = wanted[i]
+        s = wanted_slots[i]
         n = rows_by_code[w]
         acc_i[k, s, 0] += n
         rows += n
@@ -412,3 +414,58 @@ def fold_codes(wanted, slot_of_code, k, rows_by_code, totals_i, totals_f, acc_i,
         for m in range(acc_f.shape[2]):
             acc_f[k, s, m] += totals_f[m][w]
     return rows
+
+
+@numba.njit(cache=True, inline="always")
+def _key_less(a_keys, i, b_keys, j):
+    """Whether the prefix key of string i of a sorts before that of string j of b."""
+    if a_keys[i, 0] != b_keys[j, 0]:
+        return a_keys[i, 0] < b_keys[j, 0]
+    return a_keys[i, 1] < b_keys[j, 1]
+
+
+@numba.njit(cache=True, nogil=True)
+def match_sorted_strings(d_offsets, d_data, d_keys, q_offsets, q_data, q_keys, out):
+    """``out[j]`` = the index in the sorted, distinct strings d of query string j (the query strings
+    sorted and distinct too), or -1 when d lacks it.
+
+    One forward walk through both by their prefix keys (:func:`grove.segment.hashing.prefix_keys`),
+    which sort as the strings do but tie for strings equal in their first 16 bytes: it gallops over
+    stretches of d that hold no query string, then compares the strings whose keys tie in full.
+    """
+    nd = d_offsets.shape[0] - 1
+    i = 0
+    for j in range(q_offsets.shape[0] - 1):
+        out[j] = -1
+        if i >= nd:
+            continue
+        # Gallop to a stretch whose end's key is not below q[j]'s, then binary search it: i becomes
+        # the first string of d whose key is not below q[j]'s.
+        step = 1
+        lo = i
+        while lo + step < nd and _key_less(d_keys, lo + step, q_keys, j):
+            i = lo + step
+            step *= 2
+        hi = min(lo + step, nd)
+        while i < hi:
+            mid = (i + hi) // 2
+            if _key_less(d_keys, mid, q_keys, j):
+                i = mid + 1
+            else:
+                hi = mid
+        # The strings whose keys tie with q[j]'s, compared in full (past the 16 bytes keys hold).
+        q0 = q_offsets[j]
+        length = q_offsets[j + 1] - q0
+        t = i
+        while t < nd and d_keys[t, 0] == q_keys[j, 0] and d_keys[t, 1] == q_keys[j, 1]:
+            d0 = d_offsets[t]
+            if d_offsets[t + 1] - d0 == length:
+                same = True
+                for k in range(16, length):
+                    if d_data[d0 + k] != q_data[q0 + k]:
+                        same = False
+                        break
+                if same:
+                    out[j] = t
+                    break
+            t += 1

@@ -85,6 +85,26 @@ def _parse_key(data: Mapping[str, Any]) -> bytes | None:
     return key if len(key) <= _PARSED_KEY_BYTES else None
 
 
+class _Parsed:
+    """A kept parse (see QueryRunner.parse) and, once a run has made it, the query type's prepared
+    work (plans, aggregator objects), which depends on the parsed query alone, not on its context."""
+
+    __slots__ = ("_prepared", "query", "toolchest")
+
+    def __init__(self, toolchest: Toolchest[Any], query: BaseQuery) -> None:
+        self.toolchest, self.query = toolchest, query
+        self._prepared: Any = _UNSET
+
+    def prepared(self, query: BaseQuery) -> Any:
+        found = self._prepared
+        if found is _UNSET:
+            found = self._prepared = self.toolchest.prepare(query)
+        return found
+
+
+_UNSET = object()
+
+
 class QueryRunner:
     """Runs native queries over a segment source. Thread-safe; share one per node."""
 
@@ -106,7 +126,7 @@ class QueryRunner:
         self._running: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
         # Parsed queries by their JSON without the context (see _parse_key), least recently used first.
-        self._parsed: OrderedDict[bytes, tuple[Toolchest[Any], BaseQuery]] = OrderedDict()
+        self._parsed: OrderedDict[bytes, _Parsed] = OrderedDict()
 
     def _units(self, toolchest: Toolchest[Any], refs: list[SegmentRef]) -> list[tuple[SegmentRef, int, int]]:
         """Work units: one per segment, or several row ranges of a large segment when there are
@@ -125,8 +145,15 @@ class QueryRunner:
 
     def parse(self, data: Mapping[str, Any] | str | bytes | BaseQuery) -> tuple[Toolchest[Any], BaseQuery]:
         """The toolchest and typed model of a native query (raises InvalidQuery naming the field)."""
+        toolchest, query, _ = self._parse(data)
+        return toolchest, query
+
+    def _parse(
+        self, data: Mapping[str, Any] | str | bytes | BaseQuery
+    ) -> tuple[Toolchest[Any], BaseQuery, _Parsed | None]:
+        """:meth:`parse`, with the kept parse when there is one (None otherwise)."""
         if isinstance(data, BaseQuery):
-            return toolchest_for(data.query_type), data
+            return toolchest_for(data.query_type), data, None
         if isinstance(data, str | bytes):
             try:
                 data = orjson.loads(data)
@@ -143,15 +170,17 @@ class QueryRunner:
             if hit is not None:
                 # Only the context differs between runs of one query (a fresh queryId each time): a
                 # dict field, copied in without validating the rest again.
-                return hit[0], hit[1].model_copy(update={"context": data.get("context", {})})
+                return hit.toolchest, hit.query.model_copy(update={"context": data.get("context", {})}), hit
         toolchest = toolchest_for(data.get("queryType"))
         query = parse_model(toolchest.model, dict(data), error=InvalidQuery)
-        if key is not None:
-            with self._lock:
-                self._parsed[key] = (toolchest, query)
-                while len(self._parsed) > _PARSED_ENTRIES:
-                    self._parsed.popitem(last=False)
-        return toolchest, query
+        if key is None:
+            return toolchest, query, None
+        entry = _Parsed(toolchest, query)
+        with self._lock:
+            self._parsed[key] = entry
+            while len(self._parsed) > _PARSED_ENTRIES:
+                self._parsed.popitem(last=False)
+        return toolchest, query, entry
 
     def cancel(self, query_id: str) -> bool:
         """Cancel a running query by its ``context.queryId``; False when no such query runs."""
@@ -166,8 +195,8 @@ class QueryRunner:
         # Lookups resolve against this runner's registry everywhere inside the query (worker threads
         # included, see _run), so extraction functions and expressions need not carry it along.
         with using_lookups(self.lookups):
-            toolchest, query = self.parse(data)
-            result: list[Any] = self._run_parsed(toolchest, query, as_json=False)
+            toolchest, query, entry = self._parse(data)
+            result: list[Any] = self._run_parsed(toolchest, query, entry, as_json=False)
             return result
 
     def run_json(self, data: Mapping[str, Any] | str | bytes | BaseQuery) -> bytes | memoryview:
@@ -175,18 +204,20 @@ class QueryRunner:
         of them): big answers are written straight from their columns when the query type can (see
         ``Toolchest.finalize_json``)."""
         with using_lookups(self.lookups):
-            toolchest, query = self.parse(data)
-            text: bytes | memoryview = self._run_parsed(toolchest, query, as_json=True)
+            toolchest, query, entry = self._parse(data)
+            text: bytes | memoryview = self._run_parsed(toolchest, query, entry, as_json=True)
             return text
 
-    def _run_parsed(self, toolchest: Toolchest[Any], query: BaseQuery, *, as_json: bool) -> Any:
+    def _run_parsed(
+        self, toolchest: Toolchest[Any], query: BaseQuery, entry: _Parsed | None, *, as_json: bool
+    ) -> Any:
         query_id = query.query_id
         cancel = threading.Event()
         if query_id:
             with self._lock:
                 self._running[query_id] = cancel
         try:
-            return self._run(toolchest, query, cancel, as_json)
+            return self._run(toolchest, query, entry, cancel, as_json)
         except InvalidInput as e:
             # Parts shared with ingestion (expressions, extraction functions) raise the generic
             # InvalidInput; inside a query it is the query that is invalid.
@@ -199,7 +230,12 @@ class QueryRunner:
                     self._running.pop(query_id, None)
 
     def _run(
-        self, toolchest: Toolchest[Any], query: BaseQuery, cancel: threading.Event, as_json: bool
+        self,
+        toolchest: Toolchest[Any],
+        query: BaseQuery,
+        entry: _Parsed | None,
+        cancel: threading.Event,
+        as_json: bool,
     ) -> Any:
         timeout = (
             query.context_int("timeout", self.default_timeout_ms)
@@ -214,7 +250,7 @@ class QueryRunner:
                 raise NotFound(f"Unknown datasource [{ds}]")
             refs.extend(self.source.segment_refs(ds, intervals))
         virtual = VirtualColumnSpec.from_models(query.virtual_columns)
-        prepared = toolchest.prepare(query)
+        prepared = entry.prepared(query) if entry is not None else toolchest.prepare(query)
 
         def work(batch: list[tuple[SegmentRef, int, int]], premerge: bool = True) -> Any:
             partials = []

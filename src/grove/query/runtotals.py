@@ -36,7 +36,7 @@ from grove.query.spec import dimensions as D
 from grove.query.spec import filters as F
 from grove.query.view import TIME, SegmentView
 from grove.segment.columns import NumericColumn, StringColumn
-from grove.segment.hashing import StringSet
+from grove.segment.hashing import prefix_keys, utf8_buffers
 from grove.segment.segment import Segment
 
 _MAX_CELLS = 1 << 22  # (bucket, value) accumulator cells per segment view before falling back
@@ -52,7 +52,8 @@ class RunPlan:
 
     column: str
     values: tuple[str, ...]  # the filter's values, sorted by UTF-8 bytes and distinct
-    value_set: StringSet | None  # ``values`` as a hash set (many values), positions as in ``values``
+    value_array: pa.Array  # ``values`` as Arrow strings
+    value_keys: np.ndarray  # their prefix keys (see grove.segment.hashing.prefix_keys)
     grouped: bool  # grouped by ``column`` too (one slot per value), or by time alone (one slot)
     aggs: tuple[Aggregation, ...]
     metrics: tuple[tuple[str, bool], ...]  # the summed columns, each with whether summed as doubles
@@ -81,6 +82,7 @@ def plan_runs(query: Any, dims: Sequence[Any], aggs: Sequence[Aggregation]) -> R
     if query.virtual_columns or isinstance(query.granularity, NoneGranularity):
         return None
     f = query.filter
+    values: tuple[str, ...]
     # One value or a list of them (what SQL's ``=`` and ``IN`` plan too); null and the empty string,
     # whose matching has its own rules, are left to the per-segment engines.
     if isinstance(f, F.SelectorFilter) and f.extraction_fn is None and f.value:
@@ -121,8 +123,17 @@ def plan_runs(query: Any, dims: Sequence[Any], aggs: Sequence[Aggregation]) -> R
             doubles, longs = doubles + is_float, longs + (not is_float)
         else:
             return None
-    value_set = f.sorted_set if isinstance(f, F.InFilter) and len(values) > _LOOKUP_VALUES else None
-    return RunPlan(column, values, value_set, grouped, tuple(aggs), tuple(metrics), tuple(where))
+    value_array = f.sorted_array if isinstance(f, F.InFilter) else pa.array(values, pa.string())
+    return RunPlan(
+        column,
+        values,
+        value_array,
+        prefix_keys(value_array),
+        grouped,
+        tuple(aggs),
+        tuple(metrics),
+        tuple(where),
+    )
 
 
 @dataclass(frozen=True)
@@ -210,7 +221,7 @@ def answer(
         prep = _prepared(plan, segment)
         if prep is None:
             return None
-        wanted, slot_of_code = _slots(plan, prep.column)
+        wanted, wanted_slots = _slots(plan, prep.column)
         for view in views:
             if view.size == 0 and data_interval(view) is None:
                 continue  # no row, and no empty bucket of the segment's data to fill
@@ -231,11 +242,11 @@ def answer(
                     # One bucket over the whole segment (a daily report on day segments): each
                     # value's totals over the segment, one addition per value.
                     rows, longs, doubles = prep.by_code
-                    K.fold_codes(wanted, slot_of_code, 0, rows, longs, doubles, acc_i, acc_f)
+                    K.fold_codes(wanted, wanted_slots, 0, rows, longs, doubles, acc_i, acc_f)
                 else:
-                    _fold_runs(segment, view, prep, bounds, wanted, slot_of_code, acc_i, acc_f)
+                    _fold_runs(segment, view, prep, bounds, wanted, wanted_slots, acc_i, acc_f)
             parts.append((bucket_starts, acc_i, acc_f))
-            start = data_start(view)
+            start = int(segment.time()[0]) if whole else data_start(view)
             if start is not None:
                 starts.append(start)
     if not parts:
@@ -249,7 +260,7 @@ def _fold_runs(
     prep: _Prepared,
     bounds: np.ndarray,
     wanted: np.ndarray,
-    slot_of_code: np.ndarray,
+    wanted_slots: np.ndarray,
     acc_i: np.ndarray,
     acc_f: np.ndarray,
 ) -> None:
@@ -260,24 +271,33 @@ def _fold_runs(
     lo_run = int(first_runs[np.searchsorted(time_rows, view.lo)])
     hi_run = int(first_runs[np.searchsorted(time_rows, view.hi)])
     search = (len(time_rows) - 1) * len(wanted) * SEARCH_STEPS < hi_run - lo_run
+    slot_of_code = _NO_LONGS
+    if not search:
+        slot_of_code = np.full(prep.column.cardinality, -1, dtype=np.int64)
+        slot_of_code[wanted] = wanted_slots
     K.fold_picked_runs(
-        bounds, time_rows, first_runs, runs[0], runs[1], wanted, slot_of_code, search,
+        bounds, time_rows, first_runs, runs[0], runs[1], wanted, wanted_slots, slot_of_code, search,
         prep.longs, prep.doubles, acc_i, acc_f,
     )  # fmt: skip
 
 
 def _slots(plan: RunPlan, col: StringColumn) -> tuple[np.ndarray, np.ndarray]:
-    """The segment's codes of the plan's values (ascending, as the values are) and, per code, its
-    slot (-1: not wanted)."""
-    slot_of_code = np.full(col.cardinality, -1, dtype=np.int64)
-    if plan.value_set is not None:
-        found = col.dictionary_set().find(plan.value_set) + 1  # code c is dictionary[c - 1]
+    """The segment's codes of the plan's values (ascending, as the values are) and each one's slot."""
+    if len(plan.values) > _LOOKUP_VALUES:
+        # Both sorted: one walk through the dictionary, in order (see match_sorted_strings).
+        found = np.empty(len(plan.values), dtype=np.int64)
+        K.match_sorted_strings(
+            *utf8_buffers(col.dictionary), col.dictionary_keys(),
+            *utf8_buffers(plan.value_array), plan.value_keys, found,
+        )  # fmt: skip
+        found += 1  # code c is dictionary[c - 1]
+    elif len(plan.values) == 1:
+        code = col.lookup(plan.values[0])
+        found = np.array([code], dtype=np.int64)
     else:
         found = col.lookup_many(plan.values)
     slots = np.flatnonzero(found > 0)
-    codes = found[slots]
-    slot_of_code[codes] = slots if plan.grouped else 0
-    return codes, slot_of_code
+    return found[slots], slots if plan.grouped else np.zeros(len(slots), dtype=np.int64)
 
 
 def _combine(
@@ -288,8 +308,10 @@ def _combine(
     starts = np.concatenate([p[0] for p in parts])
     acc_i = np.concatenate([p[1] for p in parts])
     acc_f = np.concatenate([p[2] for p in parts])
-    buckets, inverse = np.unique(starts, return_inverse=True)
-    if len(buckets) != len(starts) or np.any(np.diff(starts) < 0):
+    buckets = starts
+    if len(starts) > 1 and not bool((starts[1:] > starts[:-1]).all()):
+        # Views sharing buckets, or out of order.
+        buckets, inverse = np.unique(starts, return_inverse=True)
         into_i = np.zeros((len(buckets), *acc_i.shape[1:]), dtype=np.int64)
         into_f = np.zeros((len(buckets), *acc_f.shape[1:]), dtype=np.float64)
         np.add.at(into_i, inverse, acc_i)
@@ -315,4 +337,4 @@ def take_states(answer: RunAnswer, cells: np.ndarray) -> list[State]:
 
 def value_array(plan: RunPlan, slots: np.ndarray) -> pa.Array:
     """The plan's values at ``slots``, as the group keys of a groupBy."""
-    return pa.array(plan.values, pa.string()).take(pa.array(slots, pa.int64()))
+    return plan.value_array.take(pa.array(slots, pa.int64()))

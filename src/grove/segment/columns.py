@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 from pyroaring import BitMap
 
-from grove.segment.hashing import StringSet, hash_strings
+from grove.segment.hashing import hash_strings, prefix_keys
 from grove.segment.roaring import rows_by_code, serialize_bitmaps, serialize_code_bitmaps
 from grove.segment.sketches import SketchArray
 
@@ -106,7 +106,7 @@ class StringColumn:
         self._has_index = bitmaps is not None
         self._index: dict[str, int] | None = None
         self._hashes: np.ndarray | None = None
-        self._set: StringSet | None = None
+        self._keys: np.ndarray | None = None
 
     @property
     def multi_value(self) -> bool:
@@ -156,13 +156,13 @@ class StringColumn:
             hashes = self._hashes = hash_strings(self.dictionary)
         return hashes
 
-    def dictionary_set(self) -> StringSet:
-        """The dictionary as a hash set whose positions are dictionary indexes (code - 1), built
-        once per column object: many values are looked up with :meth:`StringSet.find`."""
-        found = self._set
-        if found is None:
-            found = self._set = StringSet(self.dictionary, self.dictionary_hashes())
-        return found
+    def dictionary_keys(self) -> np.ndarray:
+        """:func:`grove.segment.hashing.prefix_keys` of the dictionary, worked out once per column
+        object (16 bytes per distinct value), to match sorted value lists against it."""
+        keys = self._keys
+        if keys is None:
+            keys = self._keys = prefix_keys(self.dictionary)
+        return keys
 
     def lookup(self, value: str | None) -> int:
         """The code of ``value`` (0 for None), or -1 when the value is absent."""

@@ -1,4 +1,5 @@
-"""64-bit hashes of column values, computed in compiled kernels over Arrow buffers.
+"""64-bit hashes of column values, and order-preserving prefix keys of strings, computed in compiled
+kernels over Arrow buffers.
 
 Sketches (approximate distinct counts) and hash partitioning need a well-mixed 64-bit hash of every
 value. Strings are hashed straight from an Arrow array's offset and data buffers (FNV-1a over the
@@ -65,7 +66,7 @@ def hash_strings(arr: pa.Array) -> np.ndarray:
     out = np.empty(len(arr), dtype=np.uint64)
     if len(arr) == 0:
         return out
-    offsets, data = _utf8_buffers(arr)
+    offsets, data = utf8_buffers(arr)
     _hash_utf8(offsets, data, out)
     return out
 
@@ -110,7 +111,32 @@ def hash_array(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]
     return hash_strings(arr), valid
 
 
-def _utf8_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+@numba.njit(cache=True, nogil=True)
+def _prefix_keys(offsets: np.ndarray, data: np.ndarray, out: np.ndarray) -> None:
+    for i in range(out.shape[0]):
+        start = offsets[i]
+        end = offsets[i + 1]
+        for half in range(2):
+            key = np.uint64(0)
+            for k in range(8):
+                j = start + half * 8 + k
+                byte = np.uint64(data[j]) if j < end else np.uint64(0)
+                key = (key << np.uint64(8)) | byte
+            out[i, half] = key
+
+
+def prefix_keys(arr: pa.Array) -> np.ndarray:
+    """Per string, its first 16 bytes as two big-endian uint64 (zero padded): comparing keys
+    compares strings by bytes, except that strings equal in their first 16 bytes (or that differ
+    only by trailing zero bytes there) tie and must be compared in full."""
+    out = np.zeros((len(arr), 2), dtype=np.uint64)
+    if len(arr):
+        offsets, data = utf8_buffers(arr)
+        _prefix_keys(offsets, data, out)
+    return out
+
+
+def utf8_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """A string array's value offsets (len + 1, into the data buffer) and its UTF-8 data buffer,
     without copying (nulls are empty); other types are cast to strings first."""
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
@@ -164,14 +190,10 @@ class StringSet:
     for byte: built once (for an ``in`` filter, once per query), probed with each segment's
     dictionary and its cached hashes."""
 
-    def __init__(self, values: pa.Array, hashes: np.ndarray | None = None) -> None:
-        """The set of ``values`` (nulls dropped); ``hashes`` are their :func:`hash_strings` when the
-        caller has them (then ``values`` must hold no null)."""
-        if hashes is None:
-            values = values.drop_null()
-            hashes = hash_strings(values) if len(values) else np.zeros(0, dtype=np.uint64)
-        self._offsets, self._data = _utf8_buffers(values)
-        self._hashes = hashes
+    def __init__(self, values: pa.Array) -> None:
+        values = values.drop_null()
+        self._offsets, self._data = utf8_buffers(values)
+        self._hashes = hash_strings(values) if len(values) else np.zeros(0, dtype=np.uint64)
         size = 8
         while size < 2 * len(values):
             size *= 2
@@ -183,22 +205,12 @@ class StringSet:
         set holds it."""
         return (self.positions(strings, hashes) >= 0).view(np.uint8)
 
-    def find(self, other: StringSet) -> np.ndarray:
-        """int64 per value ``other`` was built from: its position here, or -1 when absent."""
-        out = np.full(len(other._hashes), -1, dtype=np.int64)
-        if len(out):
-            _set_probe(
-                self._slots, self._hashes, self._offsets, self._data,
-                other._hashes, other._offsets, other._data, out,
-            )  # fmt: skip
-        return out
-
     def positions(self, strings: pa.Array, hashes: np.ndarray) -> np.ndarray:
         """int64 per string of ``strings`` (whose :func:`hash_strings` are ``hashes``): its position
         among the values the set was built from, or -1 when the set does not hold it. A value given
         twice has the position of its first occurrence."""
         out = np.full(len(strings), -1, dtype=np.int64)
         if len(strings):
-            offsets, data = _utf8_buffers(strings)
+            offsets, data = utf8_buffers(strings)
             _set_probe(self._slots, self._hashes, self._offsets, self._data, hashes, offsets, data, out)
         return out

@@ -149,9 +149,9 @@ class InFilter(_ColumnFilter):
         return tuple(sorted(set(self.strings)))
 
     @cached_property
-    def sorted_set(self) -> StringSet:
-        """:attr:`sorted_strings` as a set whose positions are their indexes there."""
-        return StringSet(pa.array(self.sorted_strings, pa.string()))
+    def sorted_array(self) -> pa.Array:
+        """:attr:`sorted_strings` as an Arrow string array."""
+        return pa.array(self.sorted_strings, pa.string())
 
 
 def _ordering(value: Any) -> Any:

@@ -100,6 +100,9 @@ class KeyedPartial:
     keys: pa.Table
     states: list[State]
     start: int | None = None  # earliest interval start seen (the timestamp of granularity "all")
+    #: rows already in the default order (time, then the dimensions ascending), as run totals give
+    #: them: without a limitSpec, finalize need not sort
+    ordered: bool = False
 
 
 def process_keyed(
@@ -145,7 +148,7 @@ def merge_keyed(aggs: Sequence[Aggregation], parts: Sequence[KeyedPartial]) -> K
     start = min(starts) if starts else None
     parts = [p for p in parts if p.keys.num_rows]
     if len(parts) == 1:
-        return KeyedPartial(parts[0].keys, parts[0].states, start)
+        return KeyedPartial(parts[0].keys, parts[0].states, start, parts[0].ordered)
     if not parts:
         return KeyedPartial(pa.table({TIME_KEY: pa.array([], pa.int64())}), [a.empty(0) for a in aggs], start)
     buckets = [_buckets(p.keys) for p in parts]
@@ -219,14 +222,19 @@ def evaluate_having(having: Any, columns: dict[str, list[Any]], n: int) -> np.nd
     raise InvalidQuery(f"Unsupported having type [{getattr(having, 'type', having)}]")
 
 
-def order_rows(columns: _Columns, times: np.ndarray, query: GroupByQuery, n: int) -> np.ndarray:
+def order_rows(
+    columns: _Columns, times: np.ndarray, query: GroupByQuery, n: int, ordered: bool = False
+) -> np.ndarray:
     """Row order as Druid's DefaultLimitSpec sorts: time first (the limitSpec columns first with
     ``context.sortByDimsFirst``), then the limitSpec columns, stably over the default order (time,
     then the dimensions ascending). Dimensions compare as text under their ``dimensionOrder``;
     aggregators and post-aggregators compare as numbers, nulls first (last when descending).
+    ``ordered``: the rows are in the default order already.
     """
     if n == 0:
         return np.zeros(0, dtype=np.int64)
+    if ordered and (query.limit_spec is None or not query.limit_spec.columns):
+        return np.arange(n, dtype=np.int64)
     dims = {spec.output_name for spec in query.dimensions}
     limit_cols: list[np.ndarray] = []
     limit = query.limit_spec
@@ -305,7 +313,9 @@ class GroupByToolchest(Toolchest[GroupByQuery]):
         columns = {TIME_KEY: pa.array(found.buckets[cells // slots], pa.int64())}
         if plan.grouped:
             columns[query.dimensions[0].output_name] = runtotals.value_array(plan, cells % slots)
-        return [KeyedPartial(pa.table(columns), runtotals.take_states(found, cells), found.start)]
+        return [
+            KeyedPartial(pa.table(columns), runtotals.take_states(found, cells), found.start, ordered=True)
+        ]
 
     def merge(self, query: GroupByQuery, partials: Sequence[list[KeyedPartial]]) -> list[KeyedPartial]:
         aggs = build_aggregations(query.aggregations)
@@ -362,7 +372,7 @@ class GroupByToolchest(Toolchest[GroupByQuery]):
         keep = np.ones(n, dtype=bool)
         if query.having is not None:
             keep = evaluate_having(query.having, columns.lists(), n)
-        order = order_rows(columns, times, query, n)
+        order = order_rows(columns, times, query, n, part.ordered)
         order = order[keep[order]]
         limit = query.limit_spec
         if limit is not None:
