@@ -13,12 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numba
 import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 _NULL = b"null"
 
@@ -175,6 +179,25 @@ def write_rows(prefix: bytes, columns: Sequence[JsonColumn], n: int) -> bytes | 
     return out.data
 
 
+@intrinsic
+def _copy(typingctx: Any, dst: Any, dst_at: Any, src: Any, src_at: Any, length: Any) -> Any:
+    """``dst[dst_at : dst_at + length] = src[src_at : src_at + length]`` for uint8 arrays, as one
+    ``memcpy``: pieces are a few dozen bytes, which a byte loop copies ~6x slower."""
+    if not (isinstance(dst, types.Array) and isinstance(src, types.Array)):
+        return None
+    if dst.dtype != types.uint8 or src.dtype != types.uint8:
+        return None
+    sig = types.void(dst, types.intp, src, types.intp, types.intp)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> None:
+        d, d_at, s, s_at, n = args
+        d_arr = context.make_array(signature.args[0])(context, builder, d)
+        s_arr = context.make_array(signature.args[2])(context, builder, s)
+        cgutils.raw_memcpy(builder, builder.gep(d_arr.data, [d_at]), builder.gep(s_arr.data, [s_at]), n, 1)
+
+    return sig, codegen
+
+
 @numba.njit(cache=True, nogil=True)
 def _write(head, head_len, buf, starts, ends, index, n, out):
     k = index.shape[0]
@@ -185,13 +208,12 @@ def _write(head, head_len, buf, starts, ends, index, n, out):
         if r:
             out[w] = 44  # ,
             w += 1
-        for j in range(head_len):
-            out[w] = head[j]
-            w += 1
+        _copy(out, w, head, 0, head_len)  # type: ignore[call-arg]  # the typing context is numba's
+        w += head_len
         for c in range(k):
             p = index[c, r]
-            for j in range(starts[p], ends[p]):
-                out[w] = buf[j]
-                w += 1
+            length = ends[p] - starts[p]
+            _copy(out, w, buf, starts[p], length)
+            w += length
     out[w] = 93  # ]
     return w + 1
