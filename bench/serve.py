@@ -760,6 +760,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=2,
         help="times a disturbed measurement is taken again, keeping the least disturbed (default 2)",
     )
+    p.add_argument(
+        "--queries",
+        default="",
+        help="comma-separated query keys to run (default: all; e.g. q4-country-device)",
+    )
     p.add_argument("--clients", default="1,4,16", help="concurrent client counts (default 1,4,16)")
     p.add_argument("--duration", type=float, default=4.0, help="seconds per concurrent run (default 4)")
     p.add_argument(
@@ -778,6 +783,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.quick:
         args.rows, args.warmup, args.min_runs, args.min_seconds, args.duration = 2_000_000, 1, 20, 1.0, 1.5
         args.block = min(args.block, 5)
+    args.query_keys = [x.strip() for x in args.queries.split(",") if x.strip()]
     try:
         args.client_counts = [int(x) for x in args.clients.split(",") if x.strip()]
     except ValueError:
@@ -814,6 +820,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     home = prepare_grove(data_dir, key, parquet, console)
     workload = derive_workload(data_dir, key, prepare_duckdb(data_dir, key, parquet, 2, console), 2)
     queries = build_queries(workload)
+    if args.query_keys:
+        unknown = set(args.query_keys) - {q.key for q in queries}
+        if unknown:
+            known = ", ".join(q.key for q in queries)
+            raise SystemExit(f"unknown --queries {', '.join(sorted(unknown))}; known: {known}")
+        queries = [q for q in queries if q.key in args.query_keys]
     cores = cpu_cores()
 
     single: list[SingleClient] = []
