@@ -106,13 +106,23 @@ class Granularity(ABC):
     def is_aligned(self, interval: Interval) -> bool:
         return self.truncate(interval.start) == interval.start and self.truncate(interval.end) == interval.end
 
+    def _identity(self) -> str:
+        """The JSON form as text, worked out once (granularities do not change): what equality and
+        hashing compare, often, as keys of values kept per segment and granularity."""
+        found: str | None = self.__dict__.get("_identity_text")
+        if found is None:
+            found = self.__dict__["_identity_text"] = str(self.to_json())
+        return found
+
     def __eq__(self, other: object) -> bool:
         return (
-            isinstance(other, Granularity) and type(other) is type(self) and self.to_json() == other.to_json()
+            isinstance(other, Granularity)
+            and type(other) is type(self)
+            and self._identity() == other._identity()
         )
 
     def __hash__(self) -> int:
-        return hash(str(self.to_json()))
+        return hash(self._identity())
 
     def __repr__(self) -> str:
         return f"Granularity({self.to_json()!r})"

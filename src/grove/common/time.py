@@ -110,12 +110,18 @@ def format_timestamp(ms: int, tz: ZoneInfo | timezone = UTC) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+_FEW_TIMESTAMPS = 16
+
+
 def format_timestamps(ms: np.ndarray, tz: ZoneInfo | timezone = UTC) -> list[str]:
     """Vectorised :func:`format_timestamp` for an int64 array: each distinct instant is formatted
     once (results repeat a few bucket starts many times), then spread back."""
     arr = np.asarray(ms, dtype=np.int64)
     if arr.size == 0:
         return []
+    if arr.size <= _FEW_TIMESTAMPS:
+        # A daily report's handful of rows: one at a time costs less than the vectorised setup.
+        return [format_timestamp(v, tz) for v in arr.tolist()]
     distinct, inverse = np.unique(arr, return_inverse=True)
     if is_utc(tz) and distinct[0] > MIN_INSTANT and distinct[-1] < MAX_INSTANT:
         texts = [

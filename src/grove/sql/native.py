@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -64,7 +65,7 @@ class NativePlan:
     # (groupBy with ``resultAsArray``): rows the statement can return as they are.
     row_layout: list[str] | None = None
 
-    @property
+    @cached_property
     def output_columns(self) -> list[ColumnInfo]:
         return [
             ColumnInfo(name, op.type, T.native_type(op.type), op.multi_value) for name, op in self.outputs

@@ -20,7 +20,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from grove.common.time import MAX_INSTANT, MIN_INSTANT, format_timestamps, is_utc, zone
+from grove.common.time import format_timestamps, zone
 from grove.sql import operand as T
 from grove.sql.catalog import ColumnInfo
 from grove.sql.post import Relation
@@ -104,12 +104,8 @@ def _timestamps(values: list[Any], tz: str) -> list[Any]:
         return values
     ms = np.array(values)
     if ms.dtype.kind == "i":  # no nulls
-        where = zone(tz)
-        if is_utc(where) and ms.min() > MIN_INSTANT and ms.max() < MAX_INSTANT:
-            # The common case in one pass of numpy: UTC, no nulls, no open-ended instants.
-            utc = np.datetime_as_string(ms.astype("datetime64[ms]"), unit="ms")
-            return np.char.add(utc, "Z").tolist()
-        return format_timestamps(ms, where)
+        # Each distinct instant formatted once: a report's rows share a few bucket starts.
+        return format_timestamps(ms, zone(tz))
     arr = pa.array(values, pa.int64())
     if arr.null_count == 0:
         return format_timestamps(arr.to_numpy(), zone(tz))
