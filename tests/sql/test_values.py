@@ -19,15 +19,20 @@ def test_rows_the_engine_returned_are_the_statement_rows_when_nothing_needs_conv
     assert json_rows(rel) is rows
 
 
-def test_rows_are_rebuilt_when_a_column_needs_converting() -> None:
-    rows = [[86_400_000, 1]]
-    rel = RowRelation([DAY, TOTAL], [[86_400_000], [1]], frozenset(("day", "total")), rows=rows)
-    assert json_rows(rel) == [["1970-01-02T00:00:00.000Z", 1]]
+def test_columns_that_need_converting_are_converted_in_the_engine_rows() -> None:
+    rows = [[86_400_000, 1], [0, 2]]
+    rel = RowRelation([DAY, TOTAL], [[86_400_000, 0], [1, 2]], frozenset(("day", "total")), rows=rows)
+    got = json_rows(rel)
+    assert got == [["1970-01-02T00:00:00.000Z", 1], ["1970-01-01T00:00:00.000Z", 2]]
+    assert got is rows  # the engine's fresh rows, converted where they stand (used once)
     inexact = RowRelation([NAME, TOTAL], [["a"], [1.0]], frozenset(("name",)), rows=[["a", 1.0]])
     assert json_rows(inexact) == [["a", 1]]
-    tags = RowRelation([TAGS], [[["x", "y"]]], frozenset(("tags",)), rows=[[["x", "y"]]])
-    assert json_rows(tags) == [['["x","y"]']]
-    assert json_rows(tags, stringify_arrays=False) == [[["x", "y"]]]
+
+    def tags() -> RowRelation:
+        return RowRelation([TAGS], [[["x", "y"]]], frozenset(("tags",)), rows=[[["x", "y"]]])
+
+    assert json_rows(tags()) == [['["x","y"]']]
+    assert json_rows(tags(), stringify_arrays=False) == [[["x", "y"]]]
 
 
 def test_column_relations_become_rows() -> None:

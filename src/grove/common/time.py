@@ -131,7 +131,8 @@ def format_timestamps(ms: np.ndarray, tz: ZoneInfo | timezone = UTC) -> list[str
         texts = [format_timestamp(int(v), tz) for v in distinct.tolist()]
     if len(distinct) == len(arr) and bool((inverse == np.arange(len(arr))).all()):
         return texts
-    return list(map(texts.__getitem__, inverse.tolist()))
+    spread: list[str] = np.array(texts, dtype=object)[inverse.reshape(-1)].tolist()
+    return spread
 
 
 def now_ms() -> int:

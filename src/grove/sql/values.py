@@ -11,8 +11,11 @@ column already holds the right kind of values.
 from __future__ import annotations
 
 import gc
+import operator
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -65,8 +68,16 @@ class RowRelation(Relation):
 
 
 def json_rows(rel: Relation, tz: str = "UTC", stringify_arrays: bool = True) -> list[list[Any]]:
-    """The rows of ``rel`` with every value in its SQL type's JSON form."""
-    if isinstance(rel, RowRelation) and all(_is_exact(rel, c, stringify_arrays) for c in rel.columns):
+    """The rows of ``rel`` with every value in its SQL type's JSON form. A :class:`RowRelation`'s
+    rows are the engine's, made for this statement alone: they are converted in place and returned."""
+    if isinstance(rel, RowRelation):
+        # The engine's rows are the statement's: the few columns that need converting (a day's
+        # TIMESTAMP, from epoch ms to ISO text) are written back into them, instead of rebuilding
+        # every row from converted columns.
+        for i, (c, values) in enumerate(zip(rel.columns, rel.data, strict=True)):
+            if not _is_exact(rel, c, stringify_arrays):
+                converted = _column(values, c.sql_type, tz, stringify_arrays and c.multi_value)
+                deque(map(operator.setitem, rel.rows, repeat(i), converted), maxlen=0)
         return rel.rows
     columns = [
         values
@@ -102,11 +113,12 @@ def _column(values: list[Any], sql_type: str, tz: str, stringify: bool) -> list[
 def _timestamps(values: list[Any], tz: str) -> list[Any]:
     if isinstance(values[0], str):
         return values
-    ms = np.array(values)
-    if ms.dtype.kind == "i":  # no nulls
-        # Each distinct instant formatted once: a report's rows share a few bucket starts.
-        return format_timestamps(ms, zone(tz))
-    arr = pa.array(values, pa.int64())
+    try:
+        # Epoch ms without nulls, the usual case (numpy reads a list of ints fastest this way).
+        return format_timestamps(np.fromiter(values, np.int64, len(values)), zone(tz))
+    except TypeError:
+        pass
+    arr = pa.array(values).cast(pa.int64())  # with nulls
     if arr.null_count == 0:
         return format_timestamps(arr.to_numpy(), zone(tz))
     valid = arr.is_valid().to_numpy(zero_copy_only=False)
