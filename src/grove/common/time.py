@@ -111,6 +111,7 @@ def format_timestamp(ms: int, tz: ZoneInfo | timezone = UTC) -> str:
 
 
 _FEW_TIMESTAMPS = 16
+_format_remembered = lru_cache(maxsize=8192)(format_timestamp)
 
 
 def format_timestamps(ms: np.ndarray, tz: ZoneInfo | timezone = UTC) -> list[str]:
@@ -120,8 +121,9 @@ def format_timestamps(ms: np.ndarray, tz: ZoneInfo | timezone = UTC) -> list[str
     if arr.size == 0:
         return []
     if arr.size <= _FEW_TIMESTAMPS:
-        # A daily report's handful of rows: one at a time costs less than the vectorised setup.
-        return [format_timestamp(v, tz) for v in arr.tolist()]
+        # A daily report's handful of rows: one at a time costs less than the vectorised setup, and
+        # reports ask for the same days again and again.
+        return [_format_remembered(v, tz) for v in arr.tolist()]
     distinct, inverse = np.unique(arr, return_inverse=True)
     if is_utc(tz) and distinct[0] > MIN_INSTANT and distinct[-1] < MAX_INSTANT:
         texts = [

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -544,12 +544,17 @@ class _Times:
 
 
 _UTC_TEXT = np.dtype("<U24")  # 2015-09-12T00:00:00.000Z
+_FEW_TEXTS = 16
+_parse_remembered = lru_cache(maxsize=8192)(parse_timestamp)
 
 
 def _epoch_ms(texts: list[Any]) -> list[Any]:
     """ISO timestamps of a native result back to epoch ms. The engine writes UTC instants as
     ``2015-09-12T00:00:00.000Z``: such a column is read at once by numpy (less its ``Z``); any other
     (nulls, offsets, the min/max instants) one distinct text at a time."""
+    if len(texts) <= _FEW_TEXTS:
+        # A daily report's handful of days, asked for again and again.
+        return [None if t is None else _parse_remembered(t) for t in texts]
     if texts:
         column = np.asarray(texts)
         if column.dtype == _UTC_TEXT and bool(np.char.endswith(column, "Z").all()):
