@@ -21,8 +21,9 @@ Conditions on ``__time`` in WHERE become the query's intervals. What a native qu
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -71,31 +72,46 @@ class NativePlan:
             ColumnInfo(name, op.type, T.native_type(op.type), op.multi_value) for name, op in self.outputs
         ]
 
+    @cached_property
+    def _direct(self) -> tuple[list[int], frozenset[str], bool] | None:
+        """How :meth:`finish` takes the statement's columns straight from the raw ones, worked out
+        once per plan (a bound plan keeps it): the raw column of each output, the outputs the engine
+        returns already typed, and whether the engine's rows are the statement's rows. None when
+        the plan orders, offsets or limits in memory or computes an output."""
+        index = {c.name: i for i, c in enumerate(self.columns)}
+        if self.order or self.offset or self.limit is not None:
+            return None
+        if not all(op.column in index for _, op in self.outputs):
+            return None
+        picks = [index[op.column] for _, op in self.outputs if op.column is not None]
+        exact = frozenset(
+            name
+            for name, op in self.outputs
+            if op.column in self.exact and self.columns[index[op.column]].sql_type == op.type
+        )
+        rows = self.row_layout is not None and [op.column for _, op in self.outputs] == self.row_layout
+        return picks, exact, rows
+
     def finish(self, result: list[Any]) -> Relation:
         """The statement's rows from the native result."""
-        raw = Relation(self.columns, self.read(result))
-        index = {c.name: i for i, c in enumerate(self.columns)}
-        if (
-            not self.order
-            and not self.offset
-            and self.limit is None
-            and all(op.column in index for _, op in self.outputs)
-        ):
-            data = [raw.data[index[op.column]] for _, op in self.outputs if op.column is not None]
-            exact = frozenset(
-                name
-                for name, op in self.outputs
-                if op.column in self.exact and self.columns[index[op.column]].sql_type == op.type
-            )
-            if self.row_layout is not None and [op.column for _, op in self.outputs] == self.row_layout:
-                return RowRelation(self.output_columns, data, exact, rows=result)
-            return Relation(self.output_columns, data, exact)
-        return post.finish(raw, self.outputs, None, self.order, self.offset, self.limit)
+        data = self.read(result)
+        direct = self._direct
+        if direct is None:
+            raw = Relation(self.columns, data)
+            return post.finish(raw, self.outputs, None, self.order, self.offset, self.limit)
+        picks, exact, rows = direct
+        picked = [data[i] for i in picks]
+        if rows:
+            return RowRelation(self.output_columns, picked, exact, rows=result)
+        return Relation(self.output_columns, picked, exact)
 
     def bind(self, query_id: str) -> NativePlan:
-        """This plan with the native query's ``sqlQueryId`` and ``queryId`` set to ``query_id``."""
+        """This plan with the native query's ``sqlQueryId`` and ``queryId`` set to ``query_id`` (a
+        shallow copy: what the plan worked out once, such as its output columns, comes along)."""
         context = {**self.query.get("context", {}), "sqlQueryId": query_id, "queryId": query_id}
-        return replace(self, query={**self.query, "context": context})
+        bound = copy.copy(self)
+        bound.query = {**self.query, "context": context}
+        return bound
 
     def explain(self) -> dict[str, Any]:
         """This query's entry in EXPLAIN's PLAN: the query, its signature and column mappings."""
