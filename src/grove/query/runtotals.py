@@ -1,7 +1,7 @@
 """Reports on a few values of the first dimension, answered from run totals across all segments at once.
 
 The two reports an ads platform serves most are one advertiser's metrics by day and a page of
-advertisers by day: a ``selector`` or ``in`` filter on the first dimension (the advertiser, see
+advertisers by day: a ``selector``, ``equals`` or ``in`` filter on the first dimension (the advertiser, see
 docs/ingestion.md), grouped by time alone (timeseries) or by time and that dimension (groupBy),
 summing metrics. In a segment the rows of one (time, first-dimension value) pair are one run
 (:meth:`grove.segment.segment.Segment.prefix_runs`), and each run's sum of each metric is kept with
@@ -40,7 +40,7 @@ from grove.segment.hashing import prefix_keys, utf8_buffers
 from grove.segment.segment import Segment
 
 _MAX_CELLS = 1 << 22  # (bucket, value) accumulator cells per segment view before falling back
-_LOOKUP_VALUES = 64  # up to this many values are looked up one by one; more probe a hash set
+_LOOKUP_VALUES = 64  # up to this many values are looked up one by one; more walk the sorted dictionary
 
 _NO_LONGS = np.zeros(1, dtype=np.int64)
 _NO_DOUBLES = np.zeros(1, dtype=np.float64)
@@ -145,8 +145,6 @@ class _Prepared:
     runs: tuple[np.ndarray, np.ndarray]
     longs: tuple[np.ndarray, ...]  # run totals of the long sums (a placeholder when none)
     doubles: tuple[np.ndarray, ...]  # ... and of the double sums
-    n_longs: int
-    n_doubles: int
     # The same per code of the first dimension over the whole segment: rows, longs, doubles.
     by_code: tuple[np.ndarray, tuple[np.ndarray, ...], tuple[np.ndarray, ...]]
 
@@ -200,8 +198,6 @@ def _prepare(plan: RunPlan, segment: Segment) -> _Prepared | None:
         runs,
         tuple(longs) or (_NO_LONGS,),
         tuple(doubles) or (_NO_DOUBLES,),
-        len(longs),
-        len(doubles),
         (rows, by_longs or (_NO_LONGS,), by_doubles or (_NO_DOUBLES,)),
     )
 

@@ -160,8 +160,7 @@ def _set_insert(hashes: np.ndarray, slots: np.ndarray) -> None:
 
 @numba.njit(cache=True, nogil=True)
 def _set_probe(slots, set_hashes, set_offsets, set_data, hashes, offsets, data, out):
-    """``out[d]`` = the set's position of each string d (``hashes``, ``offsets``, ``data``) that the
-    set holds; other entries are left alone."""
+    """``out[d] = 1`` for each string d (``hashes``, ``offsets``, ``data``) that the set holds."""
     mask = np.uint64(slots.shape[0] - 1)
     for d in range(hashes.shape[0]):
         h = hashes[d]
@@ -180,7 +179,7 @@ def _set_probe(slots, set_hashes, set_offsets, set_data, hashes, offsets, data, 
                             same = False
                             break
                     if same:
-                        out[d] = i
+                        out[d] = 1
                         break
             j = np.int64((np.uint64(j) + np.uint64(1)) & mask)
 
@@ -203,13 +202,7 @@ class StringSet:
     def members(self, strings: pa.Array, hashes: np.ndarray) -> np.ndarray:
         """uint8 per string of ``strings`` (whose :func:`hash_strings` are ``hashes``): 1 when the
         set holds it."""
-        return (self.positions(strings, hashes) >= 0).view(np.uint8)
-
-    def positions(self, strings: pa.Array, hashes: np.ndarray) -> np.ndarray:
-        """int64 per string of ``strings`` (whose :func:`hash_strings` are ``hashes``): its position
-        among the values the set was built from, or -1 when the set does not hold it. A value given
-        twice has the position of its first occurrence."""
-        out = np.full(len(strings), -1, dtype=np.int64)
+        out = np.zeros(len(strings), dtype=np.uint8)
         if len(strings):
             offsets, data = utf8_buffers(strings)
             _set_probe(self._slots, self._hashes, self._offsets, self._data, hashes, offsets, data, out)

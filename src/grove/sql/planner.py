@@ -13,7 +13,6 @@ aggregation over its result, here in memory. As in Druid, one distinct column pe
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -79,9 +78,7 @@ class NativeNode:
         return [{"name": self.datasource, "type": "DATASOURCE"}]
 
     def bind(self, query_id: str) -> NativeNode:
-        bound = copy.copy(self)  # cheaper than dataclasses.replace, once per statement
-        bound.plan = self.plan.bind(query_id)
-        return bound
+        return replace(self, plan=self.plan.bind(query_id))
 
 
 @dataclass
