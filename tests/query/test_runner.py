@@ -254,6 +254,69 @@ def test_a_failing_query_leaves_the_runner_usable(run: Run) -> None:
     assert run(timeseries([COUNT]))[0]["result"]["rows"] == len(ROWS)
 
 
+class TracingSource:
+    """Wraps a source: its segments are ready but of unknown size (so a query shares them among
+    threads), each opens after ``delay`` seconds, and the threads that opened them are recorded.
+    Opening raises NotFound while ``failing`` is set."""
+
+    def __init__(self, inner: SegmentSource, delay: float) -> None:
+        self.inner = inner
+        self.delay = delay
+        self.failing = False
+        self.openers: list[int] = []
+
+    def has_datasource(self, datasource: str) -> bool:
+        return self.inner.has_datasource(datasource)
+
+    def segment_refs(self, datasource: str, intervals: Sequence[Interval]) -> list[SegmentRef]:
+        return [
+            SegmentRef(None, r.visible, self._traced(r.open), ready=True)
+            for r in self.inner.segment_refs(datasource, intervals)
+        ]
+
+    def _traced(self, open_: Callable[[], Segment]) -> Callable[[], Segment]:
+        def opener() -> Segment:
+            self.openers.append(threading.get_ident())
+            time.sleep(self.delay)
+            if self.failing:
+                raise NotFound("segment gone")
+            return open_()
+
+        return opener
+
+
+def test_a_repeated_slow_query_shares_its_segments_among_threads(runner: QueryRunner) -> None:
+    source = TracingSource(runner.source, delay=0.05)
+    slow = QueryRunner(source, threads=2)
+    query = groupby(["device"], [COUNT])
+    try:
+        expected = runner.run(query)
+        segments = len(runner.source.segment_refs("ads", [Interval.parse(INTERVAL)]))
+        assert segments >= 3
+        assert slow.run(query) == expected  # the first segment alone, timed; then the threads
+        assert [e.pooled for e in slow._parsed.values()] == [True]
+        source.openers.clear()
+        assert slow.run(query) == expected  # straight to the threads, this one among them
+        assert len(source.openers) == segments
+        assert set(source.openers) > {threading.get_ident()}
+    finally:
+        slow.close()
+
+
+def test_a_failing_segment_fails_a_shared_query_and_the_runner_goes_on(runner: QueryRunner) -> None:
+    slow = QueryRunner(source := TracingSource(runner.source, delay=0.01), threads=2)
+    query = groupby(["device"], [COUNT])
+    try:
+        expected = slow.run(query)
+        source.failing = True
+        with pytest.raises(NotFound, match="segment gone"):
+            slow.run(query)
+        source.failing = False
+        assert slow.run(query) == expected
+    finally:
+        slow.close()
+
+
 # --- end to end: grove.open(...).ingest(...) then db.query(...) -----------------------------------
 
 

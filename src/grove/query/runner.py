@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -89,11 +89,13 @@ class _Parsed:
     """A kept parse (see QueryRunner.parse) and, once a run has made it, the query type's prepared
     work (plans, aggregator objects), which depends on the parsed query alone, not on its context."""
 
-    __slots__ = ("_prepared", "query", "toolchest")
+    __slots__ = ("_prepared", "pooled", "query", "toolchest")
 
     def __init__(self, toolchest: Toolchest[Any], query: BaseQuery) -> None:
         self.toolchest, self.query = toolchest, query
         self._prepared: Any = _UNSET
+        #: a run found this query's segments worth sharing among threads (see QueryRunner._run)
+        self.pooled = False
 
     def prepared(self, query: BaseQuery) -> Any:
         found = self._prepared
@@ -252,7 +254,7 @@ class QueryRunner:
         virtual = VirtualColumnSpec.from_models(query.virtual_columns)
         prepared = entry.prepared(query) if entry is not None else toolchest.prepare(query)
 
-        def work(batch: list[tuple[SegmentRef, int, int]], premerge: bool = True) -> Any:
+        def work(batch: Iterable[tuple[SegmentRef, int, int]], premerge: bool = True) -> list[Any]:
             partials = []
             for ref, part, parts in batch:
                 if cancel.is_set() or (deadline is not None and time.monotonic() > deadline):
@@ -295,19 +297,48 @@ class QueryRunner:
         # The first unit runs alone and is timed: when units are cheap (an index picks a few rows of
         # big segments, as for one advertiser's report), the rest run on this thread, since handing
         # them to threads would cost more than it saves. A first segment that must be loaded first runs
-        # on a pool thread, so that a cancel or timeout is noticed even while it loads.
-        started = time.perf_counter()
-        if units[0][0].ready:
-            first = here(units[:1])
-        else:
-            first = self._gather(query, [self._submit(work, units[:1])], cancel, deadline, timeout)
-        if (time.perf_counter() - started) * (len(units) - 1) <= _INLINE_SECONDS:
-            return self._finish(toolchest, query, first + here(units[1:]), deadline, timeout, as_json)
-        units = units[1:]
-        tasks = min(self._threads, len(units))
-        futures = [self._submit(work, units[i::tasks]) for i in range(tasks)]
-        partials = first + self._gather(query, futures, cancel, deadline, timeout)
+        # on a pool thread, so that a cancel or timeout is noticed even while it loads. A kept parse
+        # remembers a query that went to the threads, and its next runs go there straight away.
+        partials: list[Any] = []
+        if entry is None or not entry.pooled:
+            started = time.perf_counter()
+            if units[0][0].ready:
+                partials = here(units[:1])
+            else:
+                partials = self._gather(query, [self._submit(work, units[:1])], cancel, deadline, timeout)
+            if (time.perf_counter() - started) * (len(units) - 1) <= _INLINE_SECONDS:
+                return self._finish(toolchest, query, partials + here(units[1:]), deadline, timeout, as_json)
+            if entry is not None:
+                entry.pooled = True
+            units = units[1:]
+        partials += self._spread(query, work, units, cancel, deadline, timeout)
         return self._finish(toolchest, query, partials, deadline, timeout, as_json)
+
+    def _spread(
+        self,
+        query: BaseQuery,
+        work: Callable[[Iterable[tuple[SegmentRef, int, int]]], list[Any]],
+        units: list[tuple[SegmentRef, int, int]],
+        cancel: threading.Event,
+        deadline: float | None,
+        timeout: int,
+    ) -> list[Any]:
+        """The partial results of ``units``, run by the pool's threads, which take them one at a time
+        from a shared queue (a thread that gets slower units, or less of the machine, takes fewer), and
+        by this thread too when every segment is loaded (otherwise it waits, so that a cancel or timeout
+        is noticed even while a segment loads)."""
+        queue = iter(units)  # next() hands each unit to one thread: it runs under the GIL
+        helping = all(ref.ready for ref, _, _ in units)
+        tasks = max(1, min(self._threads - helping, len(units) - helping))
+        futures = [self._submit(work, queue) for _ in range(tasks)]
+        mine: list[Any] = []
+        if helping:
+            try:
+                mine = self._stopping(query, deadline, timeout, lambda: work(queue))
+            except BaseException:
+                cancel.set()  # the pool's threads stop before their next unit
+                raise
+        return mine + self._gather(query, futures, cancel, deadline, timeout)
 
     @staticmethod
     def _visible(intervals: Sequence[Interval], ref: SegmentRef) -> list[Interval]:
@@ -327,7 +358,7 @@ class QueryRunner:
                 ) from None
             raise QueryCancelled(f"Query [{query.query_id or 'unnamed'}] was cancelled") from None
 
-    def _submit(self, work: Callable[[list[Any]], Any], batch: list[Any]) -> Future[Any]:
+    def _submit(self, work: Callable[[Any], Any], batch: Iterable[Any]) -> Future[Any]:
         # In a copy of this thread's context, so the query's lookups are active in the pool thread.
         return self._pool.submit(contextvars.copy_context().run, work, batch)
 
