@@ -324,6 +324,40 @@ def test_a_full_queue_is_429_and_the_server_recovers(narrow: ServerProcess) -> N
         assert 'grove_errors_total{status="429"}' in c.get("/metrics").text
 
 
+def test_every_queue_place_is_usable_and_one_more_is_429(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # 45 places: more than the 40 threads anyio lends by default, which once held back the 41st waiting
+    # query (so a queue that deep never filled, and a flood waited instead of being shed). Waiting
+    # queries give up after the 3 s default timeout (504), so that the flood drains quickly.
+    home = tmp_path_factory.mktemp("deep") / "home"
+    options = ("--query-concurrency", "1", "--query-queue", "45", "--query-timeout-ms", "3000")
+    flood = 60
+    with ServerProcess(home, *options) as server, httpx.Client(base_url=server.url, timeout=120) as c:
+        ingest(c, wikipedia_spec())
+        wait_queryable(c)
+        statuses: list[int] = []
+        for _attempt in range(3):
+            answers: list[httpx.Response] = []
+            barrier = threading.Barrier(flood)
+
+            def ask(answers: list[httpx.Response] = answers, barrier: threading.Barrier = barrier) -> None:
+                with httpx.Client(base_url=server.url, timeout=120) as own:
+                    barrier.wait()
+                    answers.append(own.post("/druid/v2/", json=slow()))
+
+            threads = [threading.Thread(target=ask) for _ in range(flood)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(120)
+            statuses = sorted(a.status_code for a in answers)
+            assert set(statuses) <= {200, 429, 504}, [a.text for a in answers if a.status_code == 500]
+            if 429 in statuses:
+                break
+        # Every place was taken (answered or timed out waiting) and only the overflow was shed.
+        assert 1 <= statuses.count(429) <= flood - 46 and len(statuses) == flood, statuses
+        assert c.post("/druid/v2/", json=slow()).status_code == 200
+
+
 def test_the_default_timeout_applies_without_context_timeout(narrow: ServerProcess) -> None:
     with httpx.Client(base_url=narrow.url, timeout=60) as c:
         refused(c.post("/druid/v2/", json=slow()), 504, "Query timeout")
@@ -381,19 +415,21 @@ def test_prometheus_metrics(client: httpx.Client) -> None:
     before = _samples(client.get("/metrics").text)
     query(client, TIME_BOUNDARY)
     query(client, TIME_BOUNDARY)
+    # The fast path (plain POST) and FastAPI's route (?pretty) count alike.
     refused(client.post("/druid/v2/", json={**TIME_BOUNDARY, "dataSource": "nope"}), 404, "Not found")
+    refused(client.post("/druid/v2/?pretty", json={**TIME_BOUNDARY, "dataSource": "nope"}), 404, "Not found")
     response = client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
     after = _samples(response.text)
 
     key = 'grove_queries_total{type="timeBoundary"}'
-    assert after[key] - before.get(key, 0) == 3
+    assert after[key] - before.get(key, 0) == 4
     assert after['grove_query_seconds_count{type="timeBoundary"}'] >= 3
     assert any(
         re.fullmatch(r'grove_query_seconds_bucket\{le="[^"]+",type="timeBoundary"\}', k) for k in after
     )
-    assert after['grove_errors_total{status="404"}'] - before.get('grove_errors_total{status="404"}', 0) == 1
+    assert after['grove_errors_total{status="404"}'] - before.get('grove_errors_total{status="404"}', 0) == 2
     assert after["grove_segments_served"] == 1
     assert after["grove_queries_running"] == 0 and after["grove_queries_waiting"] == 0
     assert "grove_rows_ingested_total" in after

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from grove import __version__
 from grove.cluster.node import EmbeddedNode
 from grove.server.errors import install_error_handlers
+from grove.server.fastpath import NativeFastPath
 from grove.server.metrics import NodeMetrics
 from grove.server.routes import coordinator, indexer, lookups, native, sql, status
 from grove.server.state import ServerState
@@ -34,6 +35,7 @@ def create_app(
             on_ready(node)
         yield
         node.close(grace_s)
+        state.threads.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -45,9 +47,11 @@ def create_app(
     )
     name = host or f"{node.config.host}:{node.config.port}"
     metrics = NodeMetrics()
-    app.state.grove = ServerState(node, metrics, name, node.config.max_request_bytes)
+    app.state.grove = state = ServerState(node, metrics, name, node.config.max_request_bytes)
     node.db.ingest_listeners.append(lambda summary: metrics.rows_ingested.inc(summary.stats.processed))
     install_error_handlers(app, name, metrics)
     for module in (native, sql, status, indexer, coordinator, lookups):
         app.include_router(module.router)
+    # Plain native queries skip FastAPI's routing and request objects (see grove.server.fastpath).
+    app.add_middleware(NativeFastPath, state=state)
     return app

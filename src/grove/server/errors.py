@@ -43,8 +43,19 @@ def error_response(status: int, error: str, message: str, error_class: str, host
     return Response(body, status_code=status, media_type="application/json")
 
 
+def grove_error_json(e: GroveError, host: str | None) -> bytes:
+    """The body of the response to ``e`` (its status is ``e.status``)."""
+    return orjson.dumps(error_body(e.status, e.druid_error, e.message, f"grove.errors.{e.error_class}", host))
+
+
 def grove_error_response(e: GroveError, host: str | None) -> Response:
-    return error_response(e.status, e.druid_error, e.message, f"grove.errors.{e.error_class}", host)
+    return Response(grove_error_json(e, host), status_code=e.status, media_type="application/json")
+
+
+def unexpected_error_json(e: Exception, host: str | None) -> bytes:
+    """The body of the 500 answering an unexpected error: its class, nothing of its internals."""
+    name = type(e).__name__
+    return orjson.dumps(error_body(500, "Unknown exception", f"Internal error: {name}", name, host))
 
 
 def install_error_handlers(app: FastAPI, host: str | None, metrics: NodeMetrics | None = None) -> None:
@@ -83,7 +94,5 @@ def install_error_handlers(app: FastAPI, host: str | None, metrics: NodeMetrics 
     async def _unexpected(request: Request, e: Exception) -> Response:
         log.exception("Unexpected error serving %s %s", request.method, request.url.path)
         return counted(
-            error_response(
-                500, "Unknown exception", f"Internal error: {type(e).__name__}", type(e).__name__, host
-            )
+            Response(unexpected_error_json(e, host), status_code=500, media_type="application/json")
         )

@@ -1,13 +1,52 @@
-"""What route handlers reach through ``request.app.state``: the node, its metrics and settings."""
+"""What route handlers reach through ``request.app.state``: the node, its metrics, settings and the
+threads queries run on."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from fastapi import Request
 
+from grove.cluster.admission import QueryAdmission
 from grove.cluster.node import EmbeddedNode
+from grove.errors import CapacityExceeded
 from grove.server.metrics import NodeMetrics
+
+T = TypeVar("T")
+
+
+class QueryThreads:
+    """The threads the server runs queries on: one for each query admission control may hold (running or
+    waiting for a slot, see :class:`~grove.cluster.admission.QueryAdmission`), so that a full queue is
+    answered 429 at once rather than left waiting for a thread. Handing a query to these costs less
+    than anyio's shared threads (~65 µs here against ~105-145 µs a round trip)."""
+
+    def __init__(self, admission: QueryAdmission) -> None:
+        self.admission = admission
+        self.capacity = admission.concurrency + admission.queue
+        # Threads start as they are needed: one client sending queries in turn reuses one.
+        self._pool = ThreadPoolExecutor(max_workers=self.capacity, thread_name_prefix="grove-http-query")
+        self._in_flight = 0  # touched on the event loop's thread only
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` on a query thread; CapacityExceeded when every thread holds a query."""
+        if self._in_flight >= self.capacity:
+            raise CapacityExceeded(
+                f"Too many concurrent queries: [{self.admission.running}] running and "
+                f"[{self.admission.waiting}] waiting"
+            )
+        self._in_flight += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+        finally:
+            self._in_flight -= 1
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 @dataclass
@@ -16,6 +55,10 @@ class ServerState:
     metrics: NodeMetrics
     host: str
     max_request_bytes: int
+    threads: QueryThreads = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.threads = QueryThreads(self.node.admission)
 
 
 def state_of(request: Request) -> ServerState:

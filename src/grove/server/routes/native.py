@@ -6,7 +6,6 @@ import time
 import uuid
 from typing import Any
 
-import anyio
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -14,14 +13,25 @@ from grove.common.intervals import Interval
 from grove.errors import GroveError, InvalidInput, InvalidQuery, NotFound
 from grove.server.body import read_json
 from grove.server.responses import json_response
-from grove.server.state import state_of
+from grove.server.state import ServerState, state_of
 
 router = APIRouter(tags=["native queries"])
 
 
 async def _native(request: Request) -> Response:
     state = state_of(request)
-    query = await read_json(request, state.max_request_bytes)
+    pretty = "pretty" in request.query_params
+    answer, query_id = await answer_native(state, await read_json(request, state.max_request_bytes), pretty)
+    headers = {"X-Druid-Query-Id": query_id} if query_id else None
+    if pretty:
+        return json_response(answer, pretty=True, headers=headers)
+    return Response(answer, media_type="application/json", headers=headers)
+
+
+async def answer_native(state: ServerState, query: Any, pretty: bool = False) -> tuple[Any, str | None]:
+    """Run a native query's decoded body on a worker thread, counted and timed in the node's metrics:
+    the answer as JSON bytes (the result itself when ``pretty``, to be indented) and the query's id.
+    Both ``POST /druid/v2/`` routes (this module's and the server's fast path) answer through here."""
     if not isinstance(query, dict):
         # The runner also takes JSON text: a body that is a JSON string must not be decoded twice.
         raise InvalidQuery("A native query must be a JSON object")
@@ -32,18 +42,12 @@ async def _native(request: Request) -> Response:
     metrics.queries.labels(label).inc()
     start = time.perf_counter()
     metrics.running.set(state.node.admission.running)
-    pretty = "pretty" in request.query_params
     try:
-        if pretty:
-            result = await anyio.to_thread.run_sync(state.node.query, query)
-        else:
-            body = await anyio.to_thread.run_sync(state.node.query_json, query)
+        run = state.node.query if pretty else state.node.query_json
+        answer = await state.threads.run(run, query)
     finally:
         metrics.latency.labels(label).observe(time.perf_counter() - start)
-    headers = {"X-Druid-Query-Id": query_id} if query_id else None
-    if pretty:
-        return json_response(result, pretty=True, headers=headers)
-    return Response(body, media_type="application/json", headers=headers)
+    return answer, query_id
 
 
 def _with_query_id(query: dict[str, Any]) -> tuple[dict[str, Any], str | None]:

@@ -20,7 +20,6 @@ import uuid
 from typing import Any
 from urllib.parse import unquote_plus
 
-import anyio
 import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
@@ -94,7 +93,7 @@ async def _sql(request: Request) -> Response:
     metrics.running.set(state.node.admission.running)
     start = time.perf_counter()
     try:
-        result = await anyio.to_thread.run_sync(_run, state.node, body.query, parameters, context)
+        result = await state.threads.run(_run, state.node, body.query, parameters, context)
     finally:
         metrics.latency.labels("sql").observe(time.perf_counter() - start)
 
