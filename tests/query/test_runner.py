@@ -391,6 +391,25 @@ def test_a_repeated_query_times_out_by_its_own_context(gated: Callable[..., Quer
         slow.run({**query, "context": {"timeout": 10, "queryId": "second"}})
 
 
+def test_a_kept_query_runs_with_each_context(runner: QueryRunner) -> None:
+    query = groupby(["device"], [COUNT])
+    kept = runner.keep(query)
+    assert runner.run_kept(kept, {}) == runner.run(query)
+    as_arrays = runner.run_kept(kept, {"resultAsArray": True, "queryId": "kept-1"})
+    assert as_arrays == runner.run({**query, "context": {"resultAsArray": True}})
+    slow = QueryRunner(GatedSource(runner.source, delay=0.05), threads=2)
+    try:
+        with pytest.raises(QueryTimeout):
+            slow.run_kept(kept, {"timeout": 10})
+    finally:
+        slow.close()
+
+
+def test_keeping_a_bad_query_fails_naming_the_field(runner: QueryRunner) -> None:
+    with pytest.raises(InvalidQuery, match=r"aggregations\[0\]\.fieldName"):
+        runner.keep(timeseries([{"type": "longSum", "name": "x"}]))
+
+
 def test_a_bad_query_fails_on_every_run(run: Run) -> None:
     bad = timeseries([{"type": "longSum", "name": "x"}])
     for _ in range(2):

@@ -127,16 +127,17 @@ def test_the_plan_is_kept_never_the_result(cached: SqlEngine, monkeypatch: pytes
     statement = "SELECT COUNT(*) FROM ads"
     cached.execute(statement)
     runs: list[Any] = []
-    original = cached.runner.run
+    original = cached.runner.run_kept
 
-    def counting(query: Any) -> list[Any]:
-        runs.append(query)
-        return original(query)
+    def counting(kept: Any, context: Any) -> list[Any]:
+        runs.append(context)
+        return original(kept, context)
 
-    monkeypatch.setattr(cached.runner, "run", counting)
-    cached.execute(statement)
-    cached.execute(statement)
-    assert len(runs) == 2
+    monkeypatch.setattr(cached.runner, "run_kept", counting)
+    first = cached.execute(statement)
+    second = cached.execute(statement)
+    # The native query runs each time (its parse is kept with the plan), with each statement's id.
+    assert [r["queryId"] for r in runs] == [first.query_id, second.query_id]
 
 
 def test_a_new_column_makes_the_statement_plan_again(cached: SqlEngine, source: ChangingSource) -> None:

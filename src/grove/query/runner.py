@@ -85,9 +85,10 @@ def _parse_key(data: Mapping[str, Any]) -> bytes | None:
     return key if len(key) <= _PARSED_KEY_BYTES else None
 
 
-class _Parsed:
-    """A kept parse (see QueryRunner.parse) and, once a run has made it, the query type's prepared
-    work (plans, aggregator objects), which depends on the parsed query alone, not on its context."""
+class ParsedQuery:
+    """A kept parse (see QueryRunner.parse and QueryRunner.keep) and, once a run has made it, the query
+    type's prepared work (plans, aggregator objects), which depends on the parsed query alone, not on
+    its context."""
 
     __slots__ = ("_prepared", "pooled", "query", "toolchest")
 
@@ -128,7 +129,7 @@ class QueryRunner:
         self._running: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
         # Parsed queries by their JSON without the context (see _parse_key), least recently used first.
-        self._parsed: OrderedDict[bytes, _Parsed] = OrderedDict()
+        self._parsed: OrderedDict[bytes, ParsedQuery] = OrderedDict()
 
     def _units(self, toolchest: Toolchest[Any], refs: list[SegmentRef]) -> list[tuple[SegmentRef, int, int]]:
         """Work units: one per segment, or several row ranges of a large segment when there are
@@ -152,7 +153,7 @@ class QueryRunner:
 
     def _parse(
         self, data: Mapping[str, Any] | str | bytes | BaseQuery
-    ) -> tuple[Toolchest[Any], BaseQuery, _Parsed | None]:
+    ) -> tuple[Toolchest[Any], BaseQuery, ParsedQuery | None]:
         """:meth:`parse`, with the kept parse when there is one (None otherwise)."""
         if isinstance(data, BaseQuery):
             return toolchest_for(data.query_type), data, None
@@ -177,12 +178,25 @@ class QueryRunner:
         query = parse_model(toolchest.model, dict(data), error=InvalidQuery)
         if key is None:
             return toolchest, query, None
-        entry = _Parsed(toolchest, query)
+        entry = ParsedQuery(toolchest, query)
         with self._lock:
             self._parsed[key] = entry
             while len(self._parsed) > _PARSED_ENTRIES:
                 self._parsed.popitem(last=False)
         return toolchest, query, entry
+
+    def keep(self, data: Mapping[str, Any]) -> ParsedQuery:
+        """A native query parsed once for :meth:`run_kept`, which runs it again and again with other
+        contexts (as SQL runs the native query of a cached plan). Raises InvalidQuery naming the field."""
+        toolchest = toolchest_for(data.get("queryType"))
+        return ParsedQuery(toolchest, parse_model(toolchest.model, dict(data), error=InvalidQuery))
+
+    def run_kept(self, kept: ParsedQuery, context: Mapping[str, Any]) -> list[Any]:
+        """:meth:`run` of a kept query with ``context`` as its context (nothing else is parsed again)."""
+        with using_lookups(self.lookups):
+            query = kept.query.model_copy(update={"context": context})
+            result: list[Any] = self._run_parsed(kept.toolchest, query, kept, as_json=False)
+            return result
 
     def cancel(self, query_id: str) -> bool:
         """Cancel a running query by its ``context.queryId``; False when no such query runs."""
@@ -211,7 +225,7 @@ class QueryRunner:
             return text
 
     def _run_parsed(
-        self, toolchest: Toolchest[Any], query: BaseQuery, entry: _Parsed | None, *, as_json: bool
+        self, toolchest: Toolchest[Any], query: BaseQuery, entry: ParsedQuery | None, *, as_json: bool
     ) -> Any:
         query_id = query.query_id
         cancel = threading.Event()
@@ -235,7 +249,7 @@ class QueryRunner:
         self,
         toolchest: Toolchest[Any],
         query: BaseQuery,
-        entry: _Parsed | None,
+        entry: ParsedQuery | None,
         cancel: threading.Event,
         as_json: bool,
     ) -> Any:

@@ -17,10 +17,9 @@ cancelling the statement's id cancels its running native query.
 from __future__ import annotations
 
 import threading
-import uuid
 from collections import OrderedDict
-from dataclasses import dataclass, replace
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import Any
 
 import orjson
@@ -28,6 +27,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
+from grove.common.ids import random_uuid
 from grove.common.time import now_ms, parse_timestamp, zone
 from grove.errors import InvalidInput
 from grove.query.lookups import LookupMap, using_lookups
@@ -89,6 +89,16 @@ class CachedPlan:
     explain: bool
     tables: tuple[tuple[tuple[str, ...], Table], ...] = ()
     lookups: tuple[tuple[str, LookupMap | None], ...] = ()
+
+    @cached_property
+    def result_columns(self) -> tuple[list[str], list[str], list[str]]:
+        """The names, SQL types and native types of the statement's columns (the same for every run)."""
+        columns = self.node.columns
+        return (
+            [c.name for c in columns],
+            [_sql_type(c.sql_type) for c in columns],
+            [T.native_type(c.sql_type) if c.sql_type != T.OTHER else c.druid_type for c in columns],
+        )
 
 
 class _LookupRecorder(Catalog):
@@ -180,7 +190,7 @@ class SqlEngine:
         """The plan of a statement without running it: (plan, context, is EXPLAIN, query id). Always
         plans anew (the plan cache is :meth:`execute`'s)."""
         context = dict(context or {})
-        query_id = str(context.get("sqlQueryId") or uuid.uuid4())
+        query_id = str(context.get("sqlQueryId") or random_uuid())
         planned = self._plan(sql, parameters, context, query_id)
         return planned.node, planned.ctx, planned.explain, query_id
 
@@ -205,20 +215,21 @@ class SqlEngine:
 
     def _cached_plan(
         self, sql: str, parameters: list[dict[str, Any]] | None, context: dict[str, Any], query_id: str
-    ) -> CachedPlan:
-        """The statement's plan bound to ``query_id``: reused from the cache while what it read from
-        the catalog is unchanged, else planned (and kept, unless it depends on the current time)."""
+    ) -> tuple[CachedPlan, Node]:
+        """The statement's plan and its node bound to ``query_id``: reused from the cache while what
+        it read from the catalog is unchanged, else planned (and kept, unless it depends on the
+        current time)."""
         key = plan_key(sql, parameters, context)
         cached = self.plans.get(key) if key is not None else None
         if cached is not None:
             if self._catalog_unchanged(cached):
-                return replace(cached, node=cached.node.bind(query_id))
+                return cached, cached.node.bind(query_id)
             assert key is not None
             self.plans.discard(key)
         planned = self._plan(sql, parameters, context, query_id)
         if key is not None and (not planned.ctx.read_now or "sqlCurrentTimestamp" in context):
             self.plans.put(key, planned)
-        return planned
+        return planned, planned.node
 
     def _catalog_unchanged(self, plan: CachedPlan) -> bool:
         """Whether every table the plan resolved and every lookup it read is still the same."""
@@ -244,9 +255,9 @@ class SqlEngine:
         """Run one statement. Raises SqlError (400) naming what cannot be parsed or planned, and the
         native engine's errors (timeouts, cancellation, resource limits) as they are."""
         context = dict(context or {})
-        query_id = str(context.get("sqlQueryId") or uuid.uuid4())
-        planned = self._cached_plan(sql, parameters, context, query_id)
-        node, ctx, explain = planned.node, planned.ctx, planned.explain
+        query_id = str(context.get("sqlQueryId") or random_uuid())
+        planned, node = self._cached_plan(sql, parameters, context, query_id)
+        ctx, explain = planned.ctx, planned.explain
         natives = [p.query for p in node.natives()]
         if explain:
             n = len(EXPLAIN_COLUMNS)
@@ -257,15 +268,8 @@ class SqlEngine:
             relation = node.run(self.runner)
         with no_collection():
             rows = json_rows(relation, ctx.tz, ctx.flag("sqlStringifyArrays", True))
-        columns = node.columns
-        return SqlResult(
-            [c.name for c in columns],
-            [_sql_type(c.sql_type) for c in columns],
-            [T.native_type(c.sql_type) if c.sql_type != T.OTHER else c.druid_type for c in columns],
-            rows,
-            query_id,
-            natives,
-        )
+        names, sql_types, native_types = planned.result_columns
+        return SqlResult(list(names), list(sql_types), list(native_types), rows, query_id, natives)
 
 
 def _sql_type(sql_type: str) -> str:

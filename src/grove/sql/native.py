@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from grove.common.time import parse_timestamp
+from grove.query.runner import ParsedQuery, QueryRunner
 from grove.sql import operand as T
 from grove.sql import post
 from grove.sql.aggregates import native_aggregation
@@ -50,6 +51,16 @@ _ALL = {"type": "all"}
 Reader = Callable[[list[Any]], list[list[Any]]]
 
 
+class _KeptParse:
+    """The runner's parse of a plan's native query, shared by the plan and every copy bound from it."""
+
+    __slots__ = ("parsed", "runner")
+
+    def __init__(self) -> None:
+        self.runner: QueryRunner | None = None
+        self.parsed: ParsedQuery | None = None
+
+
 @dataclass
 class NativePlan:
     """A native query, how to read its result into raw columns, and what is left to do in memory."""
@@ -65,6 +76,7 @@ class NativePlan:
     # The raw column of each element of a result row, when the result is a list of row lists
     # (groupBy with ``resultAsArray``): rows the statement can return as they are.
     row_layout: list[str] | None = None
+    _kept: _KeptParse = field(default_factory=_KeptParse, compare=False, repr=False)
 
     @cached_property
     def output_columns(self) -> list[ColumnInfo]:
@@ -92,6 +104,16 @@ class NativePlan:
         rows = self.row_layout is not None and [op.column for _, op in self.outputs] == self.row_layout
         return picks, exact, rows
 
+    def run(self, runner: QueryRunner) -> list[Any]:
+        """The native query's result. The query is parsed on its first run and the parse kept with the
+        plan: a cached plan, bound to each statement's query id, runs without parsing it again."""
+        kept = self._kept
+        parsed = kept.parsed
+        if parsed is None or kept.runner is not runner:
+            parsed = runner.keep(self.query)
+            kept.runner, kept.parsed = runner, parsed
+        return runner.run_kept(parsed, self.query.get("context", {}))
+
     def finish(self, result: list[Any]) -> Relation:
         """The statement's rows from the native result."""
         data = self.read(result)
@@ -109,6 +131,9 @@ class NativePlan:
         """This plan with the native query's ``sqlQueryId`` and ``queryId`` set to ``query_id`` (a
         shallow copy: what the plan worked out once, such as its output columns, comes along)."""
         context = {**self.query.get("context", {}), "sqlQueryId": query_id, "queryId": query_id}
+        # Worked out here, on the plan that is kept, so that every copy bound from it carries them.
+        self.output_columns  # noqa: B018
+        self._direct  # noqa: B018
         bound = copy.copy(self)
         bound.query = {**self.query, "context": context}
         return bound

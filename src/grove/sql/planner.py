@@ -67,7 +67,7 @@ class NativeNode:
         return self.plan.output_columns
 
     def run(self, runner: QueryRunner) -> Relation:
-        result = runner.run(self.plan.query)
+        result = self.plan.run(runner)
         with no_collection():
             return self.plan.finish(result)
 

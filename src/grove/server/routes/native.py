@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from grove.common.ids import random_uuid
 from grove.common.intervals import Interval
 from grove.errors import GroveError, InvalidInput, InvalidQuery, NotFound
 from grove.server.body import read_json
@@ -59,7 +59,7 @@ def _with_query_id(query: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
         return query, None
     query_id = context.get("queryId")
     if query_id is None or query_id == "":
-        query_id = str(uuid.uuid4())
+        query_id = random_uuid()
         query = {**query, "context": {**context, "queryId": query_id}}
     return query, str(query_id)
 

@@ -16,7 +16,6 @@ error body by the app's handlers: 400 for a statement grove cannot parse or plan
 from __future__ import annotations
 
 import time
-import uuid
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -25,6 +24,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
 from grove.cluster.node import EmbeddedNode
+from grove.common.ids import random_uuid
 from grove.common.models import Bool, Str, WireModel, parse_model
 from grove.errors import InvalidInput, NotFound
 from grove.server.body import UnsupportedMediaType, read_body
@@ -83,7 +83,7 @@ async def _sql(request: Request) -> Response:
     context = dict(body.context or {})
     query_id = context.get("sqlQueryId")
     if query_id is None or query_id == "":
-        query_id = str(uuid.uuid4())
+        query_id = random_uuid()
     query_id = str(query_id)
     context["sqlQueryId"] = query_id
     parameters = [{"type": p.type, "value": p.value} for p in body.parameters or ()]
