@@ -37,7 +37,7 @@ from grove.sql.catalog import Catalog, Table
 from grove.sql.context import PlannerContext
 from grove.sql.dialect import Calcite
 from grove.sql.errors import SqlError, SqlParseError, SqlUnsupported
-from grove.sql.planner import Node, Planner, explain_rows
+from grove.sql.planner import NativeNode, Node, Planner, explain_rows
 from grove.sql.result import SqlResult
 from grove.sql.text import prepare
 from grove.sql.values import json_rows, no_collection
@@ -264,10 +264,14 @@ class SqlEngine:
             return SqlResult(
                 list(EXPLAIN_COLUMNS), [T.VARCHAR] * n, ["STRING"] * n, explain_rows(node), query_id, natives
             )
+        stringify = ctx.flag("sqlStringifyArrays", True)
         with using_lookups(self.runner.lookups):  # for expressions the SQL layer evaluates itself
-            relation = node.run(self.runner)
-        with no_collection():
-            rows = json_rows(relation, ctx.tz, ctx.flag("sqlStringifyArrays", True))
+            if isinstance(node, NativeNode):
+                rows = node.json_rows(self.runner, ctx.tz, stringify)
+            else:
+                relation = node.run(self.runner)
+                with no_collection():
+                    rows = json_rows(relation, ctx.tz, stringify)
         names, sql_types, native_types = planned.result_columns
         return SqlResult(list(names), list(sql_types), list(native_types), rows, query_id, natives)
 

@@ -76,6 +76,9 @@ class NativePlan:
     # The raw column of each element of a result row, when the result is a list of row lists
     # (groupBy with ``resultAsArray``): rows the statement can return as they are.
     row_layout: list[str] | None = None
+    # A timeseries: its rows' time column (the bucket's timestamp), when the statement selects one.
+    series: bool = False
+    series_time: str | None = None
     _kept: _KeptParse = field(default_factory=_KeptParse, compare=False, repr=False)
 
     @cached_property
@@ -113,6 +116,40 @@ class NativePlan:
             parsed = runner.keep(self.query)
             kept.runner, kept.parsed = runner, parsed
         return runner.run_kept(parsed, self.query.get("context", {}))
+
+    @cached_property
+    def _straight(self) -> list[tuple[bool, str]] | None:
+        """How :meth:`json_rows` writes a timeseries' rows straight from its result: for each output,
+        whether it is the bucket's timestamp, and its raw column. None unless nothing is left to do in
+        memory and every output already is in its JSON form in the result (the timestamp is, in UTC:
+        the engine writes it as SQL does)."""
+        direct = self._direct
+        if not self.series or direct is None:
+            return None
+        granularity = self.query.get("granularity")
+        if isinstance(granularity, dict) and granularity.get("timeZone", "UTC") != "UTC":
+            return None  # buckets of another zone: the engine writes their offset, SQL writes UTC
+        exact = direct[1]
+        spec = []
+        for name, op in self.outputs:
+            if op.column is None:
+                return None
+            is_time = op.column == self.series_time
+            if is_time and op.type != T.TIMESTAMP:
+                return None
+            if not is_time and not (name in exact and op.type in _STRAIGHT_TYPES and not op.multi_value):
+                return None
+            spec.append((is_time, op.column))
+        return spec
+
+    def json_rows(self, result: list[Any], tz: str) -> list[list[Any]] | None:
+        """The statement's rows in JSON form straight from a timeseries result, in UTC, when
+        :attr:`_straight` allows (a daily report's handful of rows, without reading them into
+        columns and back); None otherwise."""
+        spec = self._straight
+        if spec is None or tz != "UTC":
+            return None
+        return [[r["timestamp"] if is_time else r["result"].get(c) for is_time, c in spec] for r in result]
 
     def finish(self, result: list[Any]) -> Relation:
         """The statement's rows from the native result."""
@@ -357,6 +394,9 @@ class _Builder:
         pushed = not memory_order and query_type != "timeBoundary" and a.limit != 0
         exact = {k.name for k in dims} | {agg["name"] for agg in aggregators if _typed(agg)}
         outputs_plan = NativePlan(plan, columns, read, outputs, exact=frozenset(exact), row_layout=row_layout)
+        if query_type == "timeseries":
+            outputs_plan.series = True
+            outputs_plan.series_time = time_key.name if time_key else None
         if not pushed:
             outputs_plan.order = a.order if memory_order else []
             outputs_plan.offset = a.offset
@@ -587,6 +627,11 @@ class _Times:
 _UTC_TEXT = np.dtype("<U24")  # 2015-09-12T00:00:00.000Z
 _FEW_TEXTS = 16
 _parse_remembered = lru_cache(maxsize=8192)(parse_timestamp)
+
+
+# SQL types whose values a native result holds in their JSON form already (when the engine returns
+# the column typed as the statement's, see NativePlan.exact).
+_STRAIGHT_TYPES = frozenset({T.BIGINT, T.DOUBLE, T.FLOAT, T.VARCHAR})
 
 
 def _epoch_ms(texts: list[Any]) -> list[Any]:

@@ -30,7 +30,7 @@ from grove.sql.errors import SqlError, SqlUnsupported
 from grove.sql.native import NativePlan, plan_native, scan_columns
 from grove.sql.operand import Operand, column_operand
 from grove.sql.post import MemoryAgg, Relation
-from grove.sql.values import no_collection
+from grove.sql.values import json_rows, no_collection
 
 
 class Node(Protocol):
@@ -70,6 +70,16 @@ class NativeNode:
         result = self.plan.run(runner)
         with no_collection():
             return self.plan.finish(result)
+
+    def json_rows(self, runner: QueryRunner, tz: str, stringify_arrays: bool) -> list[list[Any]]:
+        """The statement's rows in JSON form, when this node is the whole statement (see
+        :meth:`NativePlan.json_rows`; otherwise through :meth:`run`)."""
+        result = self.plan.run(runner)
+        with no_collection():
+            rows = self.plan.json_rows(result, tz)
+            if rows is not None:
+                return rows
+            return json_rows(self.plan.finish(result), tz, stringify_arrays)
 
     def natives(self) -> list[NativePlan]:
         return [self.plan]
