@@ -62,6 +62,8 @@ _MIN_SPLIT_ROWS = 131_072  # rows below which a segment is not worth splitting a
 _INLINE_ROWS = 200_000  # total rows below which a query runs on the calling thread
 # Work left after the first unit (estimated from its time) below which the rest runs here too.
 _INLINE_SECONDS = 0.003
+# Runs in a row that went to the threads after which a kept query skips timing its first segment.
+_POOLED_AFTER = 2
 # Parsing a query (pydantic) costs ~0.25 ms for a small one and more for long IN lists: reports repeat
 # the same queries, so parsed queries are kept, this many of at most this size of JSON each.
 _PARSED_ENTRIES = 256
@@ -95,8 +97,9 @@ class ParsedQuery:
     def __init__(self, toolchest: Toolchest[Any], query: BaseQuery) -> None:
         self.toolchest, self.query = toolchest, query
         self._prepared: Any = _UNSET
-        #: a run found this query's segments worth sharing among threads (see QueryRunner._run)
-        self.pooled = False
+        #: runs in a row whose first segment (loaded already) showed the rest worth sharing among threads
+        #: (see QueryRunner._run)
+        self.pooled = 0
 
     def prepared(self, query: BaseQuery) -> Any:
         found = self._prepared
@@ -312,18 +315,22 @@ class QueryRunner:
         # big segments, as for one advertiser's report), the rest run on this thread, since handing
         # them to threads would cost more than it saves. A first segment that must be loaded first runs
         # on a pool thread, so that a cancel or timeout is noticed even while it loads. A kept parse
-        # remembers a query that went to the threads, and its next runs go there straight away.
+        # remembers a query that went to the threads twice in a row, timed on a loaded segment (a
+        # first run may also work out what later runs reuse), and its next runs go there straight away.
         partials: list[Any] = []
-        if entry is None or not entry.pooled:
+        if entry is None or entry.pooled < _POOLED_AFTER:
             started = time.perf_counter()
-            if units[0][0].ready:
+            loaded = units[0][0].ready
+            if loaded:
                 partials = here(units[:1])
             else:
                 partials = self._gather(query, [self._submit(work, units[:1])], cancel, deadline, timeout)
             if (time.perf_counter() - started) * (len(units) - 1) <= _INLINE_SECONDS:
+                if entry is not None:
+                    entry.pooled = 0
                 return self._finish(toolchest, query, partials + here(units[1:]), deadline, timeout, as_json)
-            if entry is not None:
-                entry.pooled = True
+            if entry is not None and loaded:
+                entry.pooled += 1
             units = units[1:]
         partials += self._spread(query, work, units, cancel, deadline, timeout)
         return self._finish(toolchest, query, partials, deadline, timeout, as_json)
