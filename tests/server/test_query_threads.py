@@ -10,7 +10,7 @@ import pytest
 
 from grove.cluster.admission import QueryAdmission
 from grove.errors import CapacityExceeded, NotFound
-from grove.server.state import QueryThreads
+from grove.server.state import MAX_QUERY_THREADS, QueryThreads
 
 
 def test_a_query_beyond_the_threads_is_refused_at_once() -> None:
@@ -56,5 +56,20 @@ def test_errors_come_back_from_the_thread() -> None:
     try:
         with pytest.raises(NotFound, match="Unknown datasource"):
             asyncio.run(threads.run(failing))
+    finally:
+        threads.close()
+
+
+def test_a_deep_queue_shares_a_bounded_number_of_threads() -> None:
+    admission = QueryAdmission(concurrency=1, queue=MAX_QUERY_THREADS + 50)
+    threads = QueryThreads(admission)
+    try:
+        assert threads.capacity == MAX_QUERY_THREADS + 51  # 429 comes only past the whole queue
+        assert threads._pool._max_workers == MAX_QUERY_THREADS
+
+        async def many() -> list[int]:
+            return list(await asyncio.gather(*(threads.run(lambda i=i: i) for i in range(300))))
+
+        assert asyncio.run(many()) == list(range(300))
     finally:
         threads.close()

@@ -19,17 +19,25 @@ from grove.server.metrics import NodeMetrics
 T = TypeVar("T")
 
 
+# At most this many query threads, however deep the queue: queries beyond them wait for a thread (in
+# the order they came), still counted against the queue.
+MAX_QUERY_THREADS = 256
+
+
 class QueryThreads:
     """The threads the server runs queries on: one for each query admission control may hold (running or
-    waiting for a slot, see :class:`~grove.cluster.admission.QueryAdmission`), so that a full queue is
-    answered 429 at once rather than left waiting for a thread. Handing a query to these costs less
-    than anyio's shared threads (~65 µs here against ~105-145 µs a round trip)."""
+    waiting for a slot, see :class:`~grove.cluster.admission.QueryAdmission`, up to
+    :data:`MAX_QUERY_THREADS`), and a query beyond what admission holds is answered 429 at once rather
+    than left waiting. Handing a query to these costs less than anyio's shared threads (~65 µs here
+    against ~105-145 µs a round trip)."""
 
     def __init__(self, admission: QueryAdmission) -> None:
         self.admission = admission
         self.capacity = admission.concurrency + admission.queue
         # Threads start as they are needed: one client sending queries in turn reuses one.
-        self._pool = ThreadPoolExecutor(max_workers=self.capacity, thread_name_prefix="grove-http-query")
+        self._pool = ThreadPoolExecutor(
+            max_workers=min(self.capacity, MAX_QUERY_THREADS), thread_name_prefix="grove-http-query"
+        )
         self._in_flight = 0  # touched on the event loop's thread only
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
