@@ -177,16 +177,14 @@ class QueryRunner:
                 # Only the context differs between runs of one query (a fresh queryId each time): a
                 # dict field, copied in without validating the rest again.
                 return hit.toolchest, hit.query.model_copy(update={"context": data.get("context", {})}), hit
-        toolchest = toolchest_for(data.get("queryType"))
-        query = parse_model(toolchest.model, dict(data), error=InvalidQuery)
+        entry = self.keep(data)
         if key is None:
-            return toolchest, query, None
-        entry = ParsedQuery(toolchest, query)
+            return entry.toolchest, entry.query, None
         with self._lock:
             self._parsed[key] = entry
             while len(self._parsed) > _PARSED_ENTRIES:
                 self._parsed.popitem(last=False)
-        return toolchest, query, entry
+        return entry.toolchest, entry.query, entry
 
     def keep(self, data: Mapping[str, Any]) -> ParsedQuery:
         """A native query parsed once for :meth:`run_kept`, which runs it again and again with other

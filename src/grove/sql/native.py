@@ -43,7 +43,7 @@ from grove.sql.filters import FilterBuilder
 from grove.sql.operand import Operand, expression_type
 from grove.sql.post import Relation
 from grove.sql.time import TIME, granularity_of, parse_sql_timestamp, split_time_conditions
-from grove.sql.values import RowRelation
+from grove.sql.values import EXACT_TYPES, RowRelation
 
 MAX_TOPN_LIMIT = 100_000  # Druid's default maxTopNLimit
 _ALL = {"type": "all"}
@@ -137,7 +137,7 @@ class NativePlan:
             is_time = op.column == self.series_time
             if is_time and op.type != T.TIMESTAMP:
                 return None
-            if not is_time and not (name in exact and op.type in _STRAIGHT_TYPES and not op.multi_value):
+            if not is_time and not (name in exact and op.type in EXACT_TYPES and not op.multi_value):
                 return None
             spec.append((is_time, op.column))
         return spec
@@ -627,11 +627,6 @@ class _Times:
 _UTC_TEXT = np.dtype("<U24")  # 2015-09-12T00:00:00.000Z
 _FEW_TEXTS = 16
 _parse_remembered = lru_cache(maxsize=8192)(parse_timestamp)
-
-
-# SQL types whose values a native result holds in their JSON form already (when the engine returns
-# the column typed as the statement's, see NativePlan.exact).
-_STRAIGHT_TYPES = frozenset({T.BIGINT, T.DOUBLE, T.FLOAT, T.VARCHAR})
 
 
 def _epoch_ms(texts: list[Any]) -> list[Any]:

@@ -28,7 +28,9 @@ from grove.sql import operand as T
 from grove.sql.catalog import ColumnInfo
 from grove.sql.post import Relation
 
-_EXACT_TYPES = frozenset({T.BIGINT, T.DOUBLE, T.FLOAT, T.VARCHAR})
+#: SQL types whose values the native engine returns in their JSON form already (when typed as the
+#: statement's column)
+EXACT_TYPES = frozenset({T.BIGINT, T.DOUBLE, T.FLOAT, T.VARCHAR})
 
 
 @contextmanager
@@ -92,7 +94,7 @@ def json_rows(rel: Relation, tz: str = "UTC", stringify_arrays: bool = True) -> 
 
 def _is_exact(rel: Relation, c: ColumnInfo, stringify_arrays: bool) -> bool:
     """Whether the values of column ``c`` already are their JSON form."""
-    return c.name in rel.exact and c.sql_type in _EXACT_TYPES and not (stringify_arrays and c.multi_value)
+    return c.name in rel.exact and c.sql_type in EXACT_TYPES and not (stringify_arrays and c.multi_value)
 
 
 def _column(values: list[Any], sql_type: str, tz: str, stringify: bool) -> list[Any]:
